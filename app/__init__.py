@@ -1,0 +1,1 @@
+"""The Vraagbaak service: settings, database, domain services, HTTP API and CLI."""

@@ -1,0 +1,186 @@
+"""Answer a question: retrieve, gate, prompt, generate on the LLM worker, ground, store.
+
+The steps are separate methods so the HTTP layer can stream tokens between ``start`` and
+``finish`` while the CLI and non-streaming calls use ``answer``. When retrieval finds nothing
+relevant enough (best cosine below ``min_dense_score``) the LLM is not asked at all: the answer
+says it doesn't know and cites nothing.
+"""
+
+from __future__ import annotations
+
+import time
+import uuid
+from collections.abc import Collection as Names
+from dataclasses import dataclass, field
+from typing import Any
+
+from sqlalchemy import select
+from sqlalchemy.orm import Session, sessionmaker
+
+from app.errors import InvalidInput, NotFound
+from app.grounding import GroundedAnswer, ground
+from app.llm_worker import LLMWorker, TokenStream
+from app.search import Hit, SearchResult, SearchService
+from app.settings import Settings
+from app.tables import Answer, Collection
+from models.embedder import EmbedderProtocol
+from prompts.registry import PromptNotFound, PromptRegistry, PromptTemplate
+
+REFUSAL = "I don't know: the documents in {names} don't cover this question."
+
+
+@dataclass
+class Prepared:
+    question: str
+    collections: list[str]
+    retrieval: SearchResult
+    template: PromptTemplate
+    language: str
+    refused: bool
+    messages: list[dict[str, str]] = field(default_factory=list)
+    started: float = field(default_factory=time.perf_counter)
+    retrieval_ms: float = 0.0
+
+    @property
+    def context(self) -> list[Hit]:
+        return [] if self.refused else self.retrieval.hits
+
+
+class AnswerService:
+    def __init__(self, sessions: sessionmaker[Session], search: SearchService,
+                 worker: LLMWorker, prompts: PromptRegistry, embedder: EmbedderProtocol,
+                 settings: Settings) -> None:
+        self._sessions = sessions
+        self._search = search
+        self._worker = worker
+        self._prompts = prompts
+        self._embedder = embedder
+        self._settings = settings
+
+    def validate_question(self, question: str) -> str:
+        question = question.strip()
+        if not question:
+            raise InvalidInput("the question is empty", code="empty_question")
+        limit = self._settings.max_question_chars
+        if len(question) > limit:
+            raise InvalidInput(f"the question is longer than {limit} characters",
+                               code="question_too_long")
+        return question
+
+    def prepare(self, question: str, collections: list[str], *, allowed: Names[str],
+                prompt: str = "answer") -> Prepared:
+        question = self.validate_question(question)
+        try:
+            template = self._prompts.get(prompt)
+        except PromptNotFound as exc:
+            raise NotFound(str(exc), code="prompt_not_found") from None
+        started = time.perf_counter()
+        result = self._search.search(question, collections, allowed=allowed,
+                                     k=self._settings.retrieval.context_chunks)
+        names = list(result.snapshot_ids)
+        with self._sessions() as session:
+            languages = list(session.scalars(
+                select(Collection.language).where(Collection.name.in_(names))))
+        refused = not result.hits or result.best_dense < self._settings.retrieval.min_dense_score
+        prepared = Prepared(question=question, collections=names, retrieval=result,
+                            template=template, language=languages[0] if languages else "en",
+                            refused=refused, started=started,
+                            retrieval_ms=(time.perf_counter() - started) * 1000)
+        if not refused:
+            prepared.messages = template.render(question, result.hits)
+        return prepared
+
+    def start(self, prepared: Prepared) -> TokenStream | None:
+        """Queue generation (``Busy`` when the queue is full); None for a refusal."""
+        if prepared.refused:
+            return None
+        return self._worker.submit(prepared.messages,
+                                   max_tokens=self._settings.llm.max_answer_tokens)
+
+    def finish(self, prepared: Prepared, text: str, stream: TokenStream | None, *,
+               channel: str = "chat") -> dict[str, Any]:
+        """Ground the generated text, store the answer record, return its public view."""
+        if prepared.refused or stream is None:
+            grounded = GroundedAnswer(text=REFUSAL.format(
+                names=", ".join(prepared.collections) or "no collection"))
+        else:
+            grounded = ground(text, prepared.question, prepared.context, self._embedder,
+                              prepared.language)
+        total_ms = (time.perf_counter() - prepared.started) * 1000
+        latency = {"retrieval": round(prepared.retrieval_ms, 1)}
+        if stream is not None and stream.started_at is not None:
+            latency["queue_wait"] = round((stream.started_at - stream.submitted_at) * 1000, 1)
+            if stream.first_token_at is not None:
+                latency["first_token"] = round(
+                    (stream.first_token_at - prepared.started) * 1000, 1)
+            if stream.finished_at is not None:
+                latency["generation"] = round((stream.finished_at - stream.started_at) * 1000, 1)
+            latency["tokens"] = stream.token_count
+        latency["total"] = round(total_ms, 1)
+        record = Answer(
+            id=uuid.uuid4().hex,
+            channel=channel,
+            question=prepared.question,
+            collections=prepared.collections,
+            retrieved=[{"n": n, "chunk_id": h.chunk_id, "collection": h.collection,
+                        "score": round(h.score, 6), "dense": h.dense_score,
+                        "lexical": h.lexical_score}
+                       for n, h in enumerate(prepared.retrieval.hits, start=1)],
+            prompt_id=prepared.template.id,
+            prompt_version=prepared.template.version,
+            model_id=self._worker.llm.model_id,
+            snapshot_ids=dict(prepared.retrieval.snapshot_ids),
+            answer=grounded.text,
+            citations=[{"n": c.n, "chunk_id": c.hit.chunk_id, "collection": c.hit.collection,
+                        "document": c.hit.document, "title": c.hit.title,
+                        "heading": c.hit.heading, "page": c.hit.page, "quote": c.quote,
+                        "inferred": c.inferred} for c in grounded.citations],
+            sentences=[{"text": s.text, "supported": s.supported, "citations": s.citations,
+                        "inferred": s.inferred} for s in grounded.sentences],
+            refused=prepared.refused,
+            latency_ms=latency,
+            total_ms=total_ms,
+        )
+        with self._sessions() as session:
+            session.add(record)
+            session.commit()
+        return view(record)
+
+    def answer(self, question: str, collections: list[str], *, allowed: Names[str],
+               prompt: str = "answer", channel: str = "chat") -> dict[str, Any]:
+        prepared = self.prepare(question, collections, allowed=allowed, prompt=prompt)
+        stream = self.start(prepared)
+        text = "".join(stream) if stream is not None else ""
+        return self.finish(prepared, text, stream, channel=channel)
+
+    def get(self, answer_id: str, *, readable: Names[str]) -> dict[str, Any]:
+        """An answer, if the caller may read every collection it drew on (else 404)."""
+        with self._sessions() as session:
+            record = session.get(Answer, answer_id)
+        if record is None or not set(record.collections) <= set(readable):
+            raise NotFound("answer not found", code="answer_not_found")
+        return view(record, full=True)
+
+
+def view(record: Answer, *, full: bool = False) -> dict[str, Any]:
+    """The public JSON of an answer; ``full`` adds what a reviewer needs to replay it."""
+    data: dict[str, Any] = {
+        "answer_id": record.id,
+        "answer": record.answer,
+        "citations": record.citations,
+        "sentences": record.sentences,
+        "refused": record.refused,
+        "prompt": f"{record.prompt_id}@{record.prompt_version}",
+        "model": record.model_id,
+        "latency_ms": record.latency_ms,
+    }
+    if full:
+        data |= {
+            "question": record.question,
+            "collections": record.collections,
+            "retrieved": record.retrieved,
+            "snapshot_ids": record.snapshot_ids,
+            "created_at": record.created_at.isoformat(),
+            "channel": record.channel,
+        }
+    return data

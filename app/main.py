@@ -1,0 +1,43 @@
+"""``create_app``: the FastAPI application. Everything heavy is built in the lifespan, so
+importing this module is cheap and tests can build as many isolated apps as they like."""
+
+from __future__ import annotations
+
+from collections.abc import AsyncIterator
+from contextlib import asynccontextmanager
+
+from fastapi import FastAPI
+
+from app.api import errors
+from app.api.routes import admin, chat, health, openai, search
+from app.services import build_services
+from app.settings import Settings
+from models.embedder import EmbedderProtocol
+from models.llm import LLMProtocol
+
+
+def create_app(settings: Settings | None = None, *, embedder: EmbedderProtocol | None = None,
+               llm: LLMProtocol | None = None) -> FastAPI:
+    settings = settings or Settings()
+
+    @asynccontextmanager
+    async def lifespan(app: FastAPI) -> AsyncIterator[None]:
+        services = build_services(settings, embedder=embedder, llm=llm)
+        services.jobs.recover()
+        services.worker.start()
+        app.state.services = services
+        try:
+            yield
+        finally:
+            services.close()
+
+    app = FastAPI(
+        title="Vraagbaak",
+        version="0.1.0",
+        description="On-premises knowledge assistant: cited answers from internal documents.",
+        lifespan=lifespan,
+    )
+    errors.install(app)
+    for module in (health, search, chat, openai, admin):
+        app.include_router(module.router)
+    return app

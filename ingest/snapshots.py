@@ -1,0 +1,178 @@
+"""Index snapshots: a directory per collection version, written whole, then made current.
+
+Layout under ``<index_dir>/<collection>/``::
+
+    CURRENT                 name of the serving snapshot (replaced atomically)
+    snapshots/<id>/         meta.json, rows.json (chunk id per row), dense.faiss, bm25/
+
+Write order is what makes a crash harmless: every file is written and fsynced inside
+``<id>.partial``, the directory is renamed to ``<id>`` and fsynced, and only then ``CURRENT`` is
+replaced through a fsynced temp file and ``os.replace``. A process killed at any point leaves the
+old ``CURRENT`` pointing at a complete snapshot; leftovers are swept on the next write.
+
+A snapshot records the embedding model id and dimension; loading it under another model raises
+``SnapshotMismatch`` instead of serving vectors from a different space.
+"""
+
+from __future__ import annotations
+
+import json
+import os
+import shutil
+import uuid
+from dataclasses import asdict, dataclass
+from datetime import UTC, datetime
+from pathlib import Path
+
+import faiss
+import numpy as np
+import numpy.typing as npt
+
+from ingest.lexical import LexicalIndex
+
+
+class SnapshotError(Exception):
+    """A snapshot is missing or unreadable."""
+
+
+class SnapshotMismatch(SnapshotError):
+    """The snapshot was built with another embedding model or dimension."""
+
+
+@dataclass(frozen=True)
+class SnapshotMeta:
+    id: str
+    collection: str
+    created_at: str
+    embedding_model: str
+    dimension: int
+    language: str
+    chunk_count: int
+    content_version: int
+
+
+def _fsync_file(path: Path) -> None:
+    fd = os.open(path, os.O_RDONLY)
+    try:
+        os.fsync(fd)
+    finally:
+        os.close(fd)
+
+
+def _fsync_tree(root: Path) -> None:
+    for path in sorted(root.rglob("*"), reverse=True):
+        _fsync_file(path)
+    _fsync_file(root)
+
+
+def collection_dir(index_dir: Path, collection: str) -> Path:
+    return index_dir / collection
+
+
+def current_snapshot_id(index_dir: Path, collection: str) -> str | None:
+    pointer = collection_dir(index_dir, collection) / "CURRENT"
+    try:
+        return pointer.read_text().strip() or None
+    except FileNotFoundError:
+        return None
+
+
+def write_snapshot(
+    index_dir: Path,
+    *,
+    collection: str,
+    chunk_ids: list[str],
+    vectors: npt.NDArray[np.float32],
+    lexical_texts: list[str],
+    language: str,
+    embedding_model: str,
+    dimension: int,
+    content_version: int,
+    keep: int = 2,
+) -> SnapshotMeta:
+    """Write a complete snapshot and switch ``CURRENT`` to it."""
+    if vectors.shape != (len(chunk_ids), dimension):
+        raise SnapshotError(f"vectors shape {vectors.shape} does not match {len(chunk_ids)} rows")
+    now = datetime.now(UTC)
+    meta = SnapshotMeta(
+        id=f"{now:%Y%m%dT%H%M%S}-{uuid.uuid4().hex[:8]}",
+        collection=collection,
+        created_at=now.isoformat(),
+        embedding_model=embedding_model,
+        dimension=dimension,
+        language=language,
+        chunk_count=len(chunk_ids),
+        content_version=content_version,
+    )
+    base = collection_dir(index_dir, collection)
+    snapshots = base / "snapshots"
+    snapshots.mkdir(parents=True, exist_ok=True)
+    partial = snapshots / f"{meta.id}.partial"
+    partial.mkdir()
+
+    dense = faiss.IndexFlatIP(dimension)
+    if len(chunk_ids):
+        dense.add(np.ascontiguousarray(vectors, dtype=np.float32))
+    faiss.write_index(dense, str(partial / "dense.faiss"))
+    LexicalIndex.build(lexical_texts, language).save(partial / "bm25")
+    (partial / "rows.json").write_text(json.dumps(chunk_ids))
+    (partial / "meta.json").write_text(json.dumps(asdict(meta), indent=2))
+    _fsync_tree(partial)
+
+    final = snapshots / meta.id
+    partial.rename(final)
+    _fsync_file(snapshots)
+
+    tmp = base / "CURRENT.tmp"
+    tmp.write_text(meta.id)
+    _fsync_file(tmp)
+    os.replace(tmp, base / "CURRENT")
+    _fsync_file(base)
+    _sweep(snapshots, keep=keep, current=meta.id)
+    return meta
+
+
+def _sweep(snapshots: Path, *, keep: int, current: str) -> None:
+    """Remove partial leftovers and all but the newest ``keep`` complete snapshots."""
+    complete = sorted(p for p in snapshots.iterdir() if not p.name.endswith(".partial"))
+    doomed = [p for p in snapshots.iterdir() if p.name.endswith(".partial")]
+    doomed += [p for p in complete[:-keep] if p.name != current]
+    for path in doomed:
+        shutil.rmtree(path, ignore_errors=True)
+
+
+class Snapshot:
+    """A loaded, read-only snapshot. FAISS flat search and bm25s retrieval are read-only here,
+    so concurrent searches on one Snapshot are safe."""
+
+    def __init__(self, meta: SnapshotMeta, chunk_ids: list[str], dense: faiss.Index,
+                 lexical: LexicalIndex) -> None:
+        self.meta = meta
+        self.chunk_ids = chunk_ids
+        self._dense = dense
+        self.lexical = lexical
+
+    @classmethod
+    def load(cls, index_dir: Path, collection: str, snapshot_id: str, *,
+             embedding_model: str, dimension: int) -> Snapshot:
+        path = collection_dir(index_dir, collection) / "snapshots" / snapshot_id
+        try:
+            meta = SnapshotMeta(**json.loads((path / "meta.json").read_text()))
+        except (OSError, ValueError, TypeError) as exc:
+            raise SnapshotError(f"index snapshot of '{collection}' is unreadable") from exc
+        if meta.embedding_model != embedding_model or meta.dimension != dimension:
+            raise SnapshotMismatch(
+                f"collection '{collection}' was indexed with {meta.embedding_model} "
+                f"({meta.dimension}-d) but this server embeds with {embedding_model} "
+                f"({dimension}-d); re-index the collection"
+            )
+        chunk_ids = json.loads((path / "rows.json").read_text())
+        dense = faiss.read_index(str(path / "dense.faiss"))
+        lexical = LexicalIndex.load(path / "bm25", meta.language, len(chunk_ids))
+        return cls(meta, chunk_ids, dense, lexical)
+
+    def search_dense(self, vector: npt.NDArray[np.float32], k: int) -> list[tuple[int, float]]:
+        if not self.chunk_ids:
+            return []
+        scores, rows = self._dense.search(vector.reshape(1, -1), min(k, len(self.chunk_ids)))
+        return [(int(r), float(s)) for r, s in zip(rows[0], scores[0], strict=True) if r >= 0]

@@ -1,0 +1,121 @@
+"""LLM backends: llama.cpp in-process (default) and any OpenAI-compatible server.
+
+Both stream text pieces for a list of chat messages. Neither is thread-safe by contract: the
+service drives them from its single LLM worker thread (app/llm_worker.py).
+"""
+
+from __future__ import annotations
+
+import json
+from collections.abc import Iterator
+from pathlib import Path
+from typing import Any, Protocol
+
+import httpx
+
+from models.errors import ModelUnavailable
+from models.registry import resolve_gguf
+
+Messages = list[dict[str, str]]
+
+
+class LLMProtocol(Protocol):
+    @property
+    def model_id(self) -> str:
+        """Recorded on every answer, e.g. ``llamacpp:SmolLM2-135M-Instruct.Q4_1.gguf``."""
+        ...
+
+    def stream_chat(self, messages: Messages, *, max_tokens: int) -> Iterator[str]:
+        """Text pieces of the assistant's reply, in order."""
+        ...
+
+
+class LlamaCppLLM:
+    """A local GGUF model through llama-cpp-python, loaded on first use.
+
+    ``n_threads_batch`` is set explicitly: its default oversubscribes small machines.
+    Decoding is greedy (temperature 0) so answers are reproducible.
+    """
+
+    def __init__(self, model: str, *, context_tokens: int = 4096, threads: int = 2) -> None:
+        self._path: Path = resolve_gguf(model)
+        self._context_tokens = context_tokens
+        self._threads = threads
+        self._llama: Any = None
+
+    @property
+    def model_id(self) -> str:
+        return f"llamacpp:{self._path.name}"
+
+    def load(self) -> None:
+        if self._llama is None:
+            from llama_cpp import Llama
+
+            self._llama = Llama(
+                model_path=str(self._path),
+                n_ctx=self._context_tokens,
+                n_threads=self._threads,
+                n_threads_batch=self._threads,
+                verbose=False,
+            )
+
+    def stream_chat(self, messages: Messages, *, max_tokens: int) -> Iterator[str]:
+        self.load()
+        try:
+            stream = self._llama.create_chat_completion(
+                messages=messages,
+                max_tokens=max_tokens,
+                temperature=0.0,
+                repeat_penalty=1.1,
+                stream=True,
+            )
+            for part in stream:
+                text = part["choices"][0].get("delta", {}).get("content")
+                if text:
+                    yield text
+        except ValueError as exc:  # e.g. prompt longer than the context window
+            raise ModelUnavailable(f"the model could not process the prompt: {exc}") from None
+
+
+class OpenAICompatibleLLM:
+    """Any server speaking the OpenAI chat completions API (llama.cpp server, vLLM, Ollama)."""
+
+    def __init__(self, base_url: str, model: str, *, api_key: str = "",
+                 timeout_s: float = 120.0, transport: httpx.BaseTransport | None = None) -> None:
+        if not base_url:
+            raise ModelUnavailable("the openai LLM backend needs VRAAGBAAK_LLM__BASE_URL")
+        headers = {"Authorization": f"Bearer {api_key}"} if api_key else {}
+        self._client = httpx.Client(base_url=base_url.rstrip("/"), headers=headers,
+                                    timeout=timeout_s, transport=transport)
+        self._model = model
+
+    @property
+    def model_id(self) -> str:
+        return f"openai:{self._model}"
+
+    def stream_chat(self, messages: Messages, *, max_tokens: int) -> Iterator[str]:
+        body = {"model": self._model, "messages": messages, "max_tokens": max_tokens,
+                "temperature": 0.0, "stream": True}
+        try:
+            with self._client.stream("POST", "/chat/completions", json=body) as response:
+                if response.status_code != 200:
+                    raise ModelUnavailable(
+                        f"the inference server answered HTTP {response.status_code}"
+                    )
+                for line in response.iter_lines():
+                    if not line.startswith("data:"):
+                        continue
+                    data = line[5:].strip()
+                    if data == "[DONE]":
+                        break
+                    choices = json.loads(data).get("choices") or [{}]
+                    text = (choices[0].get("delta") or {}).get("content")
+                    if text:
+                        yield text
+        except httpx.HTTPError as exc:
+            raise ModelUnavailable(
+                f"the inference server is unreachable ({type(exc).__name__})"
+            ) from None
+
+    def close(self) -> None:
+        self._client.close()

@@ -1,0 +1,1 @@
+"""The shared prompt library: versioned templates as files, loaded through one registry."""

@@ -1,0 +1,104 @@
+"""Load prompt templates from ``prompts/library/*.toml`` and render them into chat messages.
+
+A template file holds ``id``, ``version``, ``description``, a ``system`` text, a ``user`` text
+with ``{context}`` and ``{question}``, and a ``context_item`` format for one retrieved chunk.
+Files are never edited in place: a change is a new file with a higher version, so every stored
+answer can name exactly the template that produced it.
+
+Retrieved text is data: it is inserted as a value (``str.format`` does not re-interpret it), and
+any ``</document>`` inside it is neutralised so a document cannot close its own delimiter and
+pose as instructions.
+"""
+
+from __future__ import annotations
+
+import tomllib
+from collections.abc import Sequence
+from dataclasses import dataclass
+from pathlib import Path
+from typing import Protocol
+
+LIBRARY = Path(__file__).parent / "library"
+
+
+class PromptNotFound(LookupError):
+    pass
+
+
+class ContextChunk(Protocol):
+    @property
+    def text(self) -> str: ...
+    @property
+    def title(self) -> str: ...
+    @property
+    def heading(self) -> str: ...
+
+
+@dataclass(frozen=True)
+class PromptTemplate:
+    id: str
+    version: int
+    description: str
+    system: str
+    user: str
+    context_item: str
+
+    @property
+    def ref(self) -> str:
+        return f"{self.id}@{self.version}"
+
+    def render(self, question: str, chunks: Sequence[ContextChunk]) -> list[dict[str, str]]:
+        """Chat messages with the chunks numbered from 1 in the given order."""
+        context = "\n\n".join(
+            self.context_item.format(
+                n=n,
+                title=_attr(chunk.title),
+                heading=_attr(chunk.heading),
+                text=chunk.text.replace("</document>", "</ document>"),
+            )
+            for n, chunk in enumerate(chunks, start=1)
+        )
+        return [
+            {"role": "system", "content": self.system},
+            {"role": "user", "content": self.user.format(context=context, question=question)},
+        ]
+
+
+def _attr(value: str) -> str:
+    return value.replace('"', "'").replace("\n", " ")
+
+
+class PromptRegistry:
+    """All templates in a directory, addressable as ``id`` (newest) or ``id@version``."""
+
+    def __init__(self, directory: Path = LIBRARY) -> None:
+        self._templates: dict[tuple[str, int], PromptTemplate] = {}
+        for path in sorted(directory.glob("*.toml")):
+            data = tomllib.loads(path.read_text(encoding="utf-8"))
+            template = PromptTemplate(
+                id=str(data["id"]),
+                version=int(data["version"]),
+                description=str(data.get("description", "")),
+                system=str(data["system"]),
+                user=str(data["user"]),
+                context_item=str(data["context_item"]),
+            )
+            key = (template.id, template.version)
+            if key in self._templates:
+                raise ValueError(f"duplicate prompt {template.ref} in {path.name}")
+            self._templates[key] = template
+
+    def get(self, ref: str) -> PromptTemplate:
+        """``answer`` gives the newest version, ``answer@1`` exactly that one."""
+        name, _, version = ref.partition("@")
+        versions = sorted(v for (i, v) in self._templates if i == name)
+        if not versions:
+            raise PromptNotFound(f"prompt '{name}' not found")
+        if not version:
+            return self._templates[(name, versions[-1])]
+        if not version.isdigit() or (name, int(version)) not in self._templates:
+            raise PromptNotFound(f"prompt '{ref}' not found")
+        return self._templates[(name, int(version))]
+
+    def all(self) -> list[PromptTemplate]:
+        return [self._templates[k] for k in sorted(self._templates)]
