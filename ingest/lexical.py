@@ -22,6 +22,9 @@ LANGUAGES: dict[str, tuple[str, str]] = {
 }
 
 
+_EMPTY = "vraagbaakemptyrow"  # stands in for a row without text; no query contains it
+
+
 class UnsupportedLanguage(ValueError):
     pass
 
@@ -60,7 +63,8 @@ class LexicalIndex:
     def build(cls, texts: Sequence[str], language: str) -> LexicalIndex:
         retriever = bm25s.BM25()
         # an empty document would make bm25s drop the row; a placeholder keeps rows aligned
-        corpus = tokenize([t if t.strip() else "-" for t in texts], language)
+        # (and an empty collection gets one placeholder row that search never reaches: size 0)
+        corpus = tokenize([t if t.strip() else _EMPTY for t in texts] or [_EMPTY], language)
         retriever.index(corpus, show_progress=False)
         return cls(retriever, language, len(texts))
 

@@ -95,7 +95,7 @@ def write_snapshot(
         raise SnapshotError(f"vectors shape {vectors.shape} does not match {len(chunk_ids)} rows")
     now = datetime.now(UTC)
     meta = SnapshotMeta(
-        id=f"{now:%Y%m%dT%H%M%S}-{uuid.uuid4().hex[:8]}",
+        id=f"{now:%Y%m%dT%H%M%S.%f}-{uuid.uuid4().hex[:6]}",  # sorts by time
         collection=collection,
         created_at=now.isoformat(),
         embedding_model=embedding_model,

@@ -1,0 +1,61 @@
+"""Shared fixtures: isolated settings per test, a small hand-made collection, fake backends."""
+
+from __future__ import annotations
+
+from collections.abc import Iterator
+from pathlib import Path
+
+import pytest
+
+from app.services import Services, build_services
+from app.settings import Settings
+from tests.fakes import FakeEmbedder, FakeLLM
+
+DEMO_KB = Path(__file__).resolve().parent.parent / "demo" / "kb"
+
+SMALL_KB = {
+    "vpn.md": "# VPN guide\n\n## Error codes\n\nVPN error NWL-VPN-809 means the device "
+              "certificate expired. Reconnect on the office network to renew it.\n\n"
+              "## Support\n\nCall the service desk on extension 4410.\n",
+    "mail.txt": "Mail limits\n\nThe mailbox size limit is 50 GB. Attachments over 25 MB are "
+                "refused by the mail server.\n",
+    "printing/printers.md": "# Printers\n\nPrinter error P-203 means a paper jam in tray 2. "
+                            "Open door B and remove the paper.\n",
+}
+
+
+def write_kb(root: Path, files: dict[str, str] = SMALL_KB) -> Path:
+    for rel, text in files.items():
+        path = root / rel
+        path.parent.mkdir(parents=True, exist_ok=True)
+        path.write_text(text)
+    return root
+
+
+@pytest.fixture
+def settings(tmp_path: Path) -> Settings:
+    return Settings(data_dir=tmp_path / "data")
+
+
+@pytest.fixture
+def kb(tmp_path: Path) -> Path:
+    return write_kb(tmp_path / "kb")
+
+
+@pytest.fixture
+def fake_llm() -> FakeLLM:
+    return FakeLLM(["VPN error NWL-VPN-809 means the device certificate expired [1]."])
+
+
+@pytest.fixture
+def services(settings: Settings, fake_llm: FakeLLM) -> Iterator[Services]:
+    built = build_services(settings, embedder=FakeEmbedder(), llm=fake_llm)
+    yield built
+    built.close()
+
+
+@pytest.fixture
+def indexed(services: Services, kb: Path) -> Services:
+    services.collections.upsert("kb", kb, "en")
+    services.indexer.sync("kb")
+    return services
