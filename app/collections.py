@@ -63,10 +63,10 @@ class CollectionService:
         with self._sessions() as session:
             docs = dict(session.execute(
                 select(Document.collection_id, func.count()).group_by(Document.collection_id)
-            ).tuples().all())
+            ).all())
             chunks = dict(session.execute(
                 select(Chunk.collection_id, func.count()).group_by(Chunk.collection_id)
-            ).tuples().all())
+            ).all())
             colls = session.scalars(select(Collection).order_by(Collection.name)).all()
         return [
             {

@@ -201,7 +201,7 @@ class Indexer:
                 select(Chunk.text_hash, Chunk.embedding).where(
                     Chunk.collection_id == coll.id, Chunk.text_hash.in_(list(texts))
                 )
-            ).tuples()
+            )
         }
         todo = [h for h in texts if h not in reused]
         vectors = self._embedder.embed([texts[h] for h in todo])
@@ -240,7 +240,7 @@ class Indexer:
             .join(Document, Chunk.document_id == Document.id)
             .where(Chunk.collection_id == coll.id)
             .order_by(Chunk.id)
-        ).tuples().all()
+        ).all()
         dim = self._embedder.dimension
         vectors = np.frombuffer(b"".join(r[1] for r in rows), dtype=np.float32).reshape(-1, dim)
         meta = write_snapshot(

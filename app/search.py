@@ -151,7 +151,7 @@ class SearchService:
                 .join(Document, Chunk.document_id == Document.id)
                 .join(Collection, Chunk.collection_id == Collection.id)
                 .where(Chunk.id.in_(order), Collection.name.in_(names))
-            ).tuples().all()
+            ).all()
         by_id = {chunk.id: (chunk, path, title, coll) for chunk, path, title, coll in rows}
         hits = []
         for chunk_id in order:

@@ -8,7 +8,7 @@ from pathlib import Path
 import pytest
 
 from app.services import Services, build_services
-from app.settings import Settings
+from app.settings import RetrievalSettings, Settings
 from tests.fakes import FakeEmbedder, FakeLLM
 
 DEMO_KB = Path(__file__).resolve().parent.parent / "demo" / "kb"
@@ -34,7 +34,7 @@ def write_kb(root: Path, files: dict[str, str] = SMALL_KB) -> Path:
 
 @pytest.fixture
 def settings(tmp_path: Path) -> Settings:
-    return Settings(data_dir=tmp_path / "data")
+    return Settings(data_dir=tmp_path / "data", retrieval=RetrievalSettings(min_dense_score=0.2))
 
 
 @pytest.fixture

@@ -1,0 +1,22 @@
+from __future__ import annotations
+
+from collections.abc import Iterator
+from pathlib import Path
+
+import pytest
+from fastapi.testclient import TestClient
+
+from app.main import create_app
+from app.services import Services
+from app.settings import Settings
+from tests.fakes import FakeEmbedder, FakeLLM
+
+
+@pytest.fixture
+def client(settings: Settings, fake_llm: FakeLLM, kb: Path) -> Iterator[TestClient]:
+    app = create_app(settings, embedder=FakeEmbedder(), llm=fake_llm)
+    with TestClient(app, raise_server_exceptions=False) as c:
+        services: Services = app.state.services
+        services.collections.upsert("kb", kb, "en")
+        services.indexer.sync("kb")
+        yield c

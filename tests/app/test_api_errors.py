@@ -1,0 +1,65 @@
+"""Every bad input gets a 4xx with {"error": {"code", "message"}} and nothing internal."""
+
+import pytest
+from fastapi.testclient import TestClient
+
+
+def _error(r, status: int) -> dict[str, str]:  # type: ignore[no-untyped-def]
+    assert r.status_code == status, r.text
+    err = r.json()["error"]
+    assert set(err) == {"code", "message"}
+    assert "Traceback" not in r.text and "/tmp" not in r.text and "/work" not in r.text
+    return err  # type: ignore[no-any-return]
+
+
+@pytest.mark.parametrize("question", ["", "   "])
+def test_empty_question(client: TestClient, question: str) -> None:
+    assert _error(client.post("/v1/chat", json={"question": question}), 422)["code"] == \
+        "empty_question"
+
+
+def test_twenty_kb_question_is_refused_without_echo(client: TestClient) -> None:
+    r = client.post("/v1/chat", json={"question": "x" * 20_000})
+    assert _error(r, 422)["code"] == "question_too_long"
+    assert len(r.text) < 300
+
+
+def test_unknown_collection(client: TestClient) -> None:
+    err = _error(client.post("/v1/chat", json={"question": "vpn", "collections": ["hr"]}), 404)
+    assert err["code"] == "collection_not_found"
+    assert _error(client.get("/v1/search", params={"q": "vpn", "collection": "hr"}), 404)
+
+
+def test_malformed_json(client: TestClient) -> None:
+    r = client.post("/v1/chat", content=b'{"question": ', headers={"content-type":
+                                                                   "application/json"})
+    assert _error(r, 400)["code"] == "malformed_json"
+
+
+def test_wrong_types(client: TestClient) -> None:
+    err = _error(client.post("/v1/chat", json={"question": 5, "collections": "kb"}), 422)
+    assert err["code"] == "invalid_request" and "question" in err["message"]
+
+
+@pytest.mark.parametrize("k", ["0", "51", "ten"])
+def test_k_out_of_range(client: TestClient, k: str) -> None:
+    assert _error(client.get("/v1/search", params={"q": "vpn", "k": k}), 422)["code"] == \
+        "invalid_request"
+
+
+def test_missing_query(client: TestClient) -> None:
+    _error(client.get("/v1/search"), 422)
+
+
+def test_openai_without_user_message(client: TestClient) -> None:
+    r = client.post("/v1/chat/completions", json={"messages": [{"role": "system",
+                                                                "content": "hi"}]})
+    assert _error(r, 422)["code"] == "no_user_message"
+
+
+def test_unknown_ids_and_routes(client: TestClient) -> None:
+    assert _error(client.get("/v1/answers/nope"), 404)["code"] == "answer_not_found"
+    assert _error(client.get("/v1/admin/jobs/nope"), 404)["code"] == "job_not_found"
+    assert _error(client.post("/v1/admin/collections/nope/reindex"), 404)["code"] == \
+        "collection_not_found"
+    assert _error(client.get("/v1/nothing-here"), 404)["code"] == "not_found"
