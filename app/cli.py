@@ -39,7 +39,8 @@ def _services() -> Services:
 
 @cli.command()
 def serve(
-    host: Annotated[str, typer.Option(envvar="VRAAGBAAK_HOST", help="Interface to bind.")] = "127.0.0.1",
+    host: Annotated[str, typer.Option(envvar="VRAAGBAAK_HOST",
+                                      help="Interface to bind.")] = "127.0.0.1",
     port: Annotated[int, typer.Option(envvar="VRAAGBAAK_PORT", help="TCP port.")] = 8000,
 ) -> None:
     """Serve the HTTP API (OpenAPI docs at /docs).

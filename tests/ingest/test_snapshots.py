@@ -8,7 +8,8 @@ from ingest.snapshots import Snapshot, SnapshotMismatch, current_snapshot_id, wr
 
 def _write(index_dir: Path, texts: list[str], model: str = "m") -> str:
     vectors = np.eye(len(texts), 4, dtype=np.float32)
-    meta = write_snapshot(index_dir, collection="c", chunk_ids=[f"id{i}" for i in range(len(texts))],
+    ids = [f"id{i}" for i in range(len(texts))]
+    meta = write_snapshot(index_dir, collection="c", chunk_ids=ids,
                           vectors=vectors, lexical_texts=texts, language="en",
                           embedding_model=model, dimension=4, content_version=1)
     return meta.id
