@@ -30,7 +30,7 @@ import re
 import sys
 import zipfile
 from dataclasses import dataclass, field
-from datetime import datetime, timezone
+from datetime import UTC, datetime
 from pathlib import Path
 
 from docx import Document
@@ -40,7 +40,7 @@ from fpdf import FPDF
 DEMO_DIR = Path(__file__).resolve().parent
 SOURCES_DIR = DEMO_DIR / "sources"
 KB_DIR = DEMO_DIR / "kb"
-FIXED_DATE = datetime(2026, 1, 1, tzinfo=timezone.utc)
+FIXED_DATE = datetime(2026, 1, 1, tzinfo=UTC)
 COMPANY = "Noordwind Logistics B.V."
 PAGE_BREAK = "=== page ==="
 

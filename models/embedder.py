@@ -51,7 +51,7 @@ class SentenceTransformerEmbedder:
                 from sentence_transformers import SentenceTransformer
 
                 model = SentenceTransformer(str(self._path), device="cpu", local_files_only=True)
-                self._dimension = int(model.get_embedding_dimension())
+                self._dimension = int(model.get_embedding_dimension() or 0)
                 self._model = model
             return self._model
 
