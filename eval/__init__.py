@@ -1,0 +1,1 @@
+"""Evaluation: question sets, retrieval metrics, and importers for public evaluation sets."""
