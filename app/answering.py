@@ -8,6 +8,7 @@ says it doesn't know and cites nothing.
 
 from __future__ import annotations
 
+import re
 import time
 import uuid
 from collections.abc import Collection as Names
@@ -27,6 +28,19 @@ from models.embedder import EmbedderProtocol
 from prompts.registry import PromptNotFound, PromptRegistry, PromptTemplate
 
 REFUSAL = "I don't know: the documents in {names} don't cover this question."
+REFUSAL_CODE = "I don't know: the documents in {names} don't mention {code}."
+# error codes, policy ids, ticket templates: NWL-VPN-809, P-203, SEC-07, KS-12
+_CODE = re.compile(r"\b[A-Za-z]+(?:-[A-Za-z0-9]+)*-\d+[A-Za-z0-9]*\b")
+
+
+def missing_code(question: str, hits: list[Hit]) -> str | None:
+    """A code the question names that none of the retrieved chunks contains.
+
+    Asked about an error code the documents don't have, a model will happily describe a
+    similar one; refusing is the only honest answer.
+    """
+    haystack = " ".join(f"{h.title} {h.heading} {h.text}" for h in hits).lower()
+    return next((c for c in _CODE.findall(question) if c.lower() not in haystack), None)
 
 
 @dataclass
@@ -37,6 +51,7 @@ class Prepared:
     template: PromptTemplate
     language: str
     refused: bool
+    refusal: str = ""
     messages: list[dict[str, str]] = field(default_factory=list)
     started: float = field(default_factory=time.perf_counter)
     retrieval_ms: float = 0.0
@@ -81,12 +96,17 @@ class AnswerService:
         with self._sessions() as session:
             languages = list(session.scalars(
                 select(Collection.language).where(Collection.name.in_(names))))
-        refused = not result.hits or result.best_dense < self._settings.retrieval.min_dense_score
+        listed = ", ".join(names) or "no collection"
+        refusal = ""
+        if not result.hits or result.best_dense < self._settings.retrieval.min_dense_score:
+            refusal = REFUSAL.format(names=listed)
+        elif code := missing_code(question, result.candidates):
+            refusal = REFUSAL_CODE.format(names=listed, code=code)
         prepared = Prepared(question=question, collections=names, retrieval=result,
                             template=template, language=languages[0] if languages else "en",
-                            refused=refused, started=started,
+                            refused=bool(refusal), refusal=refusal, started=started,
                             retrieval_ms=(time.perf_counter() - started) * 1000)
-        if not refused:
+        if not prepared.refused:
             prepared.messages = template.render(question, result.hits)
         return prepared
 
@@ -101,8 +121,7 @@ class AnswerService:
                channel: str = "chat") -> dict[str, Any]:
         """Ground the generated text, store the answer record, return its public view."""
         if prepared.refused or stream is None:
-            grounded = GroundedAnswer(text=REFUSAL.format(
-                names=", ".join(prepared.collections) or "no collection"))
+            grounded = GroundedAnswer(text=prepared.refusal)
         else:
             grounded = ground(text, prepared.question, prepared.context, self._embedder,
                               prepared.language)

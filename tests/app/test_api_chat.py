@@ -118,3 +118,12 @@ def test_full_queue_answers_503_at_once_while_health_and_search_stay_fast(
         for t in threads:
             t.join(10)
         assert results == [200, 200]
+
+
+def test_question_about_an_unknown_code_is_refused(client: TestClient,
+                                                   fake_llm: FakeLLM) -> None:
+    body = client.post("/v1/chat", json={"question": "What does VPN error NWL-VPN-555 mean?"})
+    assert body.json()["refused"]
+    assert "NWL-VPN-555" in body.json()["answer"] and fake_llm.prompts == []
+    known = client.post("/v1/chat", json={"question": "What does VPN error NWL-VPN-809 mean?"})
+    assert not known.json()["refused"]
