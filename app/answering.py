@@ -115,7 +115,8 @@ class AnswerService:
         if prepared.refused:
             return None
         return self._worker.submit(prepared.messages,
-                                   max_tokens=self._settings.llm.max_answer_tokens)
+                                   max_tokens=self._settings.llm.max_answer_tokens,
+                                   stop=prepared.template.stop)
 
     def finish(self, prepared: Prepared, text: str, stream: TokenStream | None, *,
                channel: str = "chat") -> dict[str, Any]:

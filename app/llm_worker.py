@@ -29,6 +29,7 @@ class TokenStream:
 
     messages: Messages
     max_tokens: int
+    stop: tuple[str, ...] = ()
     _tokens: queue.SimpleQueue[object] = field(default_factory=queue.SimpleQueue)
     cancelled: threading.Event = field(default_factory=threading.Event)
     submitted_at: float = field(default_factory=time.perf_counter)
@@ -81,9 +82,10 @@ class LLMWorker:
     def waiting(self) -> int:
         return self._queue.qsize()
 
-    def submit(self, messages: Messages, *, max_tokens: int) -> TokenStream:
+    def submit(self, messages: Messages, *, max_tokens: int,
+               stop: tuple[str, ...] = ()) -> TokenStream:
         self.start()
-        stream = TokenStream(messages, max_tokens)
+        stream = TokenStream(messages, max_tokens, stop)
         try:
             self._queue.put_nowait(stream)
         except queue.Full:
@@ -100,7 +102,8 @@ class LLMWorker:
             self.busy.set()
             stream.started_at = time.perf_counter()
             try:
-                for text in self.llm.stream_chat(stream.messages, max_tokens=stream.max_tokens):
+                for text in self.llm.stream_chat(stream.messages, max_tokens=stream.max_tokens,
+                                                 stop=stream.stop):
                     if stream.first_token_at is None:
                         stream.first_token_at = time.perf_counter()
                     stream.token_count += 1

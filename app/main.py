@@ -24,6 +24,8 @@ def create_app(settings: Settings | None = None, *, embedder: EmbedderProtocol |
     async def lifespan(app: FastAPI) -> AsyncIterator[None]:
         services = build_services(settings, embedder=embedder, llm=llm)
         services.jobs.recover()
+        if settings.warm_up:
+            services.warm_up()
         services.worker.start()
         app.state.services = services
         try:

@@ -39,6 +39,13 @@ class Services:
     search: SearchService
     answers: AnswerService
 
+    def warm_up(self) -> None:
+        """Load the models now, so the first question doesn't pay for it."""
+        self.embedder.embed(["warm-up"])
+        load = getattr(self.worker.llm, "load", None)
+        if callable(load):
+            load()
+
     def close(self) -> None:
         self.jobs.shutdown()
         self.worker.stop()

@@ -92,6 +92,7 @@ class Settings(BaseSettings):
         "local sentence-transformers model directory.",
     )
     embedding_batch_size: int = Field(32, ge=1, description="Sentences per embedding batch.")
+    warm_up: bool = Field(True, description="Load the models when the server starts.")
     max_question_chars: int = Field(4000, ge=10, description="Longer questions get 422.")
     llm: LLMSettings = Field(default_factory=LLMSettings)
     retrieval: RetrievalSettings = Field(default_factory=RetrievalSettings)

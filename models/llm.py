@@ -7,7 +7,7 @@ service drives them from its single LLM worker thread (app/llm_worker.py).
 from __future__ import annotations
 
 import json
-from collections.abc import Iterator
+from collections.abc import Iterator, Sequence
 from pathlib import Path
 from typing import Any, Protocol
 
@@ -25,8 +25,9 @@ class LLMProtocol(Protocol):
         """Recorded on every answer, e.g. ``llamacpp:SmolLM2-135M-Instruct.Q4_1.gguf``."""
         ...
 
-    def stream_chat(self, messages: Messages, *, max_tokens: int) -> Iterator[str]:
-        """Text pieces of the assistant's reply, in order."""
+    def stream_chat(self, messages: Messages, *, max_tokens: int,
+                    stop: Sequence[str] = ()) -> Iterator[str]:
+        """Text pieces of the assistant's reply, in order, ending before any ``stop``."""
         ...
 
 
@@ -59,7 +60,8 @@ class LlamaCppLLM:
                 verbose=False,
             )
 
-    def stream_chat(self, messages: Messages, *, max_tokens: int) -> Iterator[str]:
+    def stream_chat(self, messages: Messages, *, max_tokens: int,
+                    stop: Sequence[str] = ()) -> Iterator[str]:
         self.load()
         try:
             stream = self._llama.create_chat_completion(
@@ -67,6 +69,7 @@ class LlamaCppLLM:
                 max_tokens=max_tokens,
                 temperature=0.0,
                 repeat_penalty=1.1,
+                stop=list(stop) or None,
                 stream=True,
             )
             for part in stream:
@@ -93,9 +96,12 @@ class OpenAICompatibleLLM:
     def model_id(self) -> str:
         return f"openai:{self._model}"
 
-    def stream_chat(self, messages: Messages, *, max_tokens: int) -> Iterator[str]:
-        body = {"model": self._model, "messages": messages, "max_tokens": max_tokens,
-                "temperature": 0.0, "stream": True}
+    def stream_chat(self, messages: Messages, *, max_tokens: int,
+                    stop: Sequence[str] = ()) -> Iterator[str]:
+        body: dict[str, Any] = {"model": self._model, "messages": messages,
+                                "max_tokens": max_tokens, "temperature": 0.0, "stream": True}
+        if stop:
+            body["stop"] = list(stop)[:4]  # the OpenAI API accepts at most four
         try:
             with self._client.stream("POST", "/chat/completions", json=body) as response:
                 if response.status_code != 200:

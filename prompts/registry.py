@@ -1,7 +1,8 @@
 """Load prompt templates from ``prompts/library/*.toml`` and render them into chat messages.
 
 A template file holds ``id``, ``version``, ``description``, a ``system`` text, a ``user`` text
-with ``{context}`` and ``{question}``, and a ``context_item`` format for one retrieved chunk.
+with ``{context}`` and ``{question}``, a ``context_item`` format for one retrieved chunk and the
+``stop`` sequences that end generation.
 Files are never edited in place: a change is a new file with a higher version, so every stored
 answer can name exactly the template that produced it.
 
@@ -42,6 +43,7 @@ class PromptTemplate:
     system: str
     user: str
     context_item: str
+    stop: tuple[str, ...] = ()
 
     @property
     def ref(self) -> str:
@@ -82,6 +84,7 @@ class PromptRegistry:
                 system=str(data["system"]),
                 user=str(data["user"]),
                 context_item=str(data["context_item"]),
+                stop=tuple(str(s) for s in data.get("stop", ())),
             )
             key = (template.id, template.version)
             if key in self._templates:

@@ -49,6 +49,7 @@ class FakeLLM:
                  gate: threading.Event | None = None) -> None:
         self.replies = list(replies)
         self.prompts: list[Messages] = []
+        self.stops: list[tuple[str, ...]] = []
         self.gate = gate
         self.started = threading.Event()
 
@@ -56,8 +57,10 @@ class FakeLLM:
     def model_id(self) -> str:
         return "fake-llm"
 
-    def stream_chat(self, messages: Messages, *, max_tokens: int) -> Iterator[str]:
+    def stream_chat(self, messages: Messages, *, max_tokens: int,
+                    stop: Sequence[str] = ()) -> Iterator[str]:
         self.prompts.append(messages)
+        self.stops.append(tuple(stop))
         self.started.set()
         if self.gate is not None:
             self.gate.wait(timeout=30)
