@@ -24,7 +24,7 @@ from app.llm_worker import LLMWorker, TokenStream
 from app.search import Hit, SearchResult, SearchService
 from app.settings import Settings
 from app.tables import Answer, Collection
-from models.embedder import EmbedderProtocol
+from models.pool import EmbedderPool
 from prompts.registry import PromptNotFound, PromptRegistry, PromptTemplate
 
 REFUSAL = "I don't know: the documents in {names} don't cover this question."
@@ -52,6 +52,7 @@ class Prepared:
     language: str
     refused: bool
     refusal: str = ""
+    embedder: str | None = None  # the collection's model, used again to pick quotes
     messages: list[dict[str, str]] = field(default_factory=list)
     started: float = field(default_factory=time.perf_counter)
     retrieval_ms: float = 0.0
@@ -63,13 +64,13 @@ class Prepared:
 
 class AnswerService:
     def __init__(self, sessions: sessionmaker[Session], search: SearchService,
-                 worker: LLMWorker, prompts: PromptRegistry, embedder: EmbedderProtocol,
+                 worker: LLMWorker, prompts: PromptRegistry, embedders: EmbedderPool,
                  settings: Settings) -> None:
         self._sessions = sessions
         self._search = search
         self._worker = worker
         self._prompts = prompts
-        self._embedder = embedder
+        self._embedders = embedders
         self._settings = settings
 
     def validate_question(self, question: str) -> str:
@@ -94,8 +95,9 @@ class AnswerService:
                                      k=self._settings.retrieval.context_chunks)
         names = list(result.snapshot_ids)
         with self._sessions() as session:
-            languages = list(session.scalars(
-                select(Collection.language).where(Collection.name.in_(names))))
+            analysis = session.execute(
+                select(Collection.language, Collection.embedder)
+                .where(Collection.name.in_(names)).order_by(Collection.name)).first()
         listed = ", ".join(names) or "no collection"
         refusal = ""
         if not result.hits or result.best_dense < self._settings.retrieval.min_dense_score:
@@ -103,7 +105,8 @@ class AnswerService:
         elif code := missing_code(question, result.candidates):
             refusal = REFUSAL_CODE.format(names=listed, code=code)
         prepared = Prepared(question=question, collections=names, retrieval=result,
-                            template=template, language=languages[0] if languages else "en",
+                            template=template, language=analysis[0] if analysis else "en",
+                            embedder=analysis[1] if analysis else None,
                             refused=bool(refusal), refusal=refusal, started=started,
                             retrieval_ms=(time.perf_counter() - started) * 1000)
         if not prepared.refused:
@@ -124,7 +127,8 @@ class AnswerService:
         if prepared.refused or stream is None:
             grounded = GroundedAnswer(text=prepared.refusal)
         else:
-            grounded = ground(text, prepared.question, prepared.context, self._embedder,
+            grounded = ground(text, prepared.question, prepared.context,
+                              self._embedders.get(prepared.embedder),
                               prepared.language)
         total_ms = (time.perf_counter() - prepared.started) * 1000
         latency = {"retrieval": round(prepared.retrieval_ms, 1)}

@@ -59,6 +59,9 @@ def ingest(
     path: Annotated[Path, typer.Argument(help="Folder of documents (the collection root).")],
     collection: Annotated[str, typer.Option("--collection", "-c", help="Collection name.")],
     language: Annotated[str, typer.Option(help="Language for BM25: en, nl, de, fr.")] = "en",
+    embedding_model: Annotated[str | None, typer.Option(
+        help="Local sentence-transformers directory for this collection (default: the "
+             "server's model), e.g. a multilingual model for a Dutch collection.")] = None,
 ) -> None:
     """Index a folder as a collection; unchanged files are skipped, deleted ones removed.
 
@@ -66,7 +69,7 @@ def ingest(
     """
     services = _services()
     try:
-        services.collections.upsert(collection, path, language)
+        services.collections.upsert(collection, path, language, embedding_model)
         with Progress(TextColumn("[bold]{task.description}"), BarColumn(),
                       MofNCompleteColumn(), TextColumn("{task.fields[info]}"),
                       TimeElapsedColumn(), console=err, transient=True) as bar:

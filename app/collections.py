@@ -12,6 +12,8 @@ from sqlalchemy.orm import Session, sessionmaker
 from app.errors import InvalidInput, NotFound
 from app.tables import Chunk, Collection, Document
 from ingest.lexical import LANGUAGES
+from models.errors import ModelNotFound
+from models.registry import resolve_embedder
 
 NAME = re.compile(r"^[a-z0-9][a-z0-9_-]{0,63}$")
 
@@ -20,8 +22,13 @@ class CollectionService:
     def __init__(self, sessions: sessionmaker[Session]) -> None:
         self._sessions = sessions
 
-    def upsert(self, name: str, root: Path, language: str = "en") -> Collection:
-        """Create the collection or point it at a new folder/language."""
+    def upsert(self, name: str, root: Path, language: str = "en",
+               embedder: str | None = None) -> Collection:
+        """Create the collection or point it at a new folder, language or embedding model.
+
+        ``embedder`` is a local sentence-transformers directory (e.g. a multilingual model for
+        a Dutch collection); None keeps the server default. Changing it re-embeds on next sync.
+        """
         if not NAME.match(name):
             raise InvalidInput(
                 "collection names are 1-64 characters: lower-case letters, digits, - and _",
@@ -32,18 +39,24 @@ class CollectionService:
                 f"unsupported language '{language}' (known: {', '.join(sorted(LANGUAGES))})",
                 code="invalid_language",
             )
+        if embedder is not None:
+            try:
+                embedder = str(resolve_embedder(embedder).resolve())
+            except ModelNotFound as exc:
+                raise InvalidInput(str(exc), code="invalid_embedding_model") from None
         if not root.is_dir():
             raise InvalidInput("the folder does not exist or is not a directory",
                                code="invalid_folder")
         with self._sessions() as session:
             coll = session.scalars(select(Collection).where(Collection.name == name)).first()
             if coll is None:
-                coll = Collection(name=name, root=str(root.resolve()), language=language)
+                coll = Collection(name=name, root=str(root.resolve()), language=language,
+                                  embedder=embedder)
                 session.add(coll)
             else:
                 if coll.language != language:
                     coll.content_version += 1  # the BM25 analyser changes: rebuild snapshot
-                coll.root, coll.language = str(root.resolve()), language
+                coll.root, coll.language, coll.embedder = str(root.resolve()), language, embedder
             session.commit()
             return coll
 

@@ -28,6 +28,7 @@ from ingest.loaders import DocumentLoader, LoaderError
 from ingest.scanning import Candidate, scan
 from ingest.snapshots import current_snapshot_id, write_snapshot
 from models.embedder import EmbedderProtocol
+from models.pool import EmbedderPool
 
 BATCH_CHUNKS = 256  # chunks embedded and committed together
 
@@ -97,10 +98,10 @@ def _sha256(path: Path) -> str:
 class Indexer:
     """Syncs collections; one sync per collection at a time (the job runner guarantees it)."""
 
-    def __init__(self, sessions: sessionmaker[Session], embedder: EmbedderProtocol,
+    def __init__(self, sessions: sessionmaker[Session], embedders: EmbedderPool,
                  config: IndexingConfig) -> None:
         self._sessions = sessions
-        self._embedder = embedder
+        self._embedders = embedders
         self._config = config
 
     def sync(self, collection_name: str, progress: Progress | None = None) -> SyncReport:
@@ -110,11 +111,12 @@ class Indexer:
             coll = session.scalars(
                 select(Collection).where(Collection.name == collection_name)
             ).one()
+            embedder = self._embedders.get(coll.embedder)
             candidates, skipped = scan(Path(coll.root), max_bytes=self._config.max_file_bytes)
             report.errors.extend({"path": s.rel, "reason": s.reason} for s in skipped)
             report.files_total = len(candidates)
             # Vectors of another model live in another space: re-embed everything once.
-            reembed = coll.embedding_model != self._embedder.model_id
+            reembed = coll.embedding_model != embedder.model_id
             known = {
                 d.path: (d.id, "" if reembed else d.sha256)
                 for d in session.scalars(select(Document).where(Document.collection_id == coll.id))
@@ -123,7 +125,7 @@ class Indexer:
                 session.execute(
                     update(Chunk).where(Chunk.collection_id == coll.id).values(text_hash="")
                 )
-                coll.embedding_model = self._embedder.model_id
+                coll.embedding_model = embedder.model_id
                 coll.content_version += 1
                 session.commit()
             notify(report)
@@ -138,17 +140,17 @@ class Indexer:
                     if isinstance(outcome, _Pending):
                         pending.append(outcome)
                         if sum(len(p.drafts) for p in pending) >= BATCH_CHUNKS:
-                            self._flush(session, coll, pending, report)
+                            self._flush(session, coll, embedder, pending, report)
                             pending = []
                     notify(report)
-                self._flush(session, coll, pending, report)
+                self._flush(session, coll, embedder, pending, report)
             gone = [doc_id for path, (doc_id, _) in known.items() if path not in seen]
             if gone:
                 session.execute(delete(Document).where(Document.id.in_(gone)))
                 report.removed = len(gone)
                 coll.content_version += 1
                 session.commit()
-            self._ensure_snapshot(session, coll, report)
+            self._ensure_snapshot(session, coll, embedder, report)
             notify(report)
         return report
 
@@ -187,8 +189,8 @@ class Indexer:
             report.added += 1
         return _Pending(cand, sha, doc.title, drafts, existing[0] if existing else None)
 
-    def _flush(self, session: Session, coll: Collection, pending: list[_Pending],
-               report: SyncReport) -> None:
+    def _flush(self, session: Session, coll: Collection, embedder: EmbedderProtocol,
+               pending: list[_Pending], report: SyncReport) -> None:
         if not pending:
             return
         texts: dict[str, str] = {}
@@ -204,7 +206,7 @@ class Indexer:
             )
         }
         todo = [h for h in texts if h not in reused]
-        vectors = self._embedder.embed([texts[h] for h in todo])
+        vectors = embedder.embed([texts[h] for h in todo])
         fresh = {h: vectors[i].astype(np.float32).tobytes() for i, h in enumerate(todo)}
         report.chunks_embedded += len(todo)
         stale = [p.existing_id for p in pending if p.existing_id is not None]
@@ -225,7 +227,8 @@ class Indexer:
         coll.content_version += 1
         session.commit()
 
-    def _ensure_snapshot(self, session: Session, coll: Collection, report: SyncReport) -> None:
+    def _ensure_snapshot(self, session: Session, coll: Collection, embedder: EmbedderProtocol,
+                         report: SyncReport) -> None:
         """Rebuild the snapshot unless the current one matches the SQL content exactly."""
         on_disk = current_snapshot_id(self._config.index_dir, coll.name)
         if (on_disk is not None and on_disk == coll.snapshot_id
@@ -241,7 +244,7 @@ class Indexer:
             .where(Chunk.collection_id == coll.id)
             .order_by(Chunk.id)
         ).all()
-        dim = self._embedder.dimension
+        dim = embedder.dimension
         vectors = np.frombuffer(b"".join(r[1] for r in rows), dtype=np.float32).reshape(-1, dim)
         meta = write_snapshot(
             self._config.index_dir,
@@ -250,7 +253,7 @@ class Indexer:
             vectors=vectors,
             lexical_texts=[embedding_text(r[4], r[3], r[2]) for r in rows],
             language=coll.language,
-            embedding_model=self._embedder.model_id,
+            embedding_model=embedder.model_id,
             dimension=dim,
             content_version=coll.content_version,
             keep=self._config.keep_snapshots,

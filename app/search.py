@@ -14,6 +14,8 @@ from collections.abc import Collection as Names
 from dataclasses import dataclass, field
 from pathlib import Path
 
+import numpy as np
+import numpy.typing as npt
 from sqlalchemy import select
 from sqlalchemy.orm import Session, sessionmaker
 
@@ -22,6 +24,7 @@ from app.settings import RetrievalSettings
 from app.tables import Chunk, Collection, Document
 from ingest.snapshots import Snapshot, SnapshotError, current_snapshot_id
 from models.embedder import EmbedderProtocol
+from models.pool import EmbedderPool
 
 
 @dataclass(frozen=True)
@@ -49,32 +52,33 @@ class SearchResult:
 class SnapshotStore:
     """Serves the current snapshot of each collection, reloading when CURRENT moves."""
 
-    def __init__(self, index_dir: Path, embedder: EmbedderProtocol) -> None:
+    def __init__(self, index_dir: Path) -> None:
         self._index_dir = index_dir
-        self._embedder = embedder
         self._loaded: dict[str, Snapshot] = {}
         self._lock = threading.Lock()
 
-    def get(self, collection: str) -> Snapshot | None:
+    def get(self, collection: str, embedder: EmbedderProtocol) -> Snapshot | None:
+        """The current snapshot, refused (503) if another model than ``embedder`` built it."""
         snapshot_id = current_snapshot_id(self._index_dir, collection)
         if snapshot_id is None:
             return None
         cached = self._loaded.get(collection)
-        if cached is not None and cached.meta.id == snapshot_id:
-            return cached
-        with self._lock:
-            cached = self._loaded.get(collection)
-            if cached is None or cached.meta.id != snapshot_id:
-                try:
-                    cached = Snapshot.load(
-                        self._index_dir, collection, snapshot_id,
-                        embedding_model=self._embedder.model_id,
-                        dimension=self._embedder.dimension,
-                    )
-                except SnapshotError as exc:
-                    raise Unavailable(str(exc), code="index_unavailable") from None
-                self._loaded[collection] = cached
-            return cached
+        if cached is None or cached.meta.id != snapshot_id:
+            with self._lock:
+                cached = self._loaded.get(collection)
+                if cached is None or cached.meta.id != snapshot_id:
+                    try:
+                        cached = Snapshot.load(
+                            self._index_dir, collection, snapshot_id,
+                            embedding_model=embedder.model_id, dimension=embedder.dimension)
+                    except SnapshotError as exc:
+                        raise Unavailable(str(exc), code="index_unavailable") from None
+                    self._loaded[collection] = cached
+        if cached.meta.embedding_model != embedder.model_id:
+            raise Unavailable(f"collection '{collection}' was indexed with "
+                              f"{cached.meta.embedding_model}, not {embedder.model_id}; "
+                              "re-index it", code="index_unavailable")
+        return cached
 
 
 _IDENTIFIER = re.compile(r"\b\w*\d\w*\b")  # the digit-bearing tokens of codes
@@ -100,44 +104,53 @@ def rrf(rankings: list[tuple[list[str], float]], k: int) -> dict[str, float]:
 
 
 class SearchService:
-    def __init__(self, sessions: sessionmaker[Session], embedder: EmbedderProtocol,
+    def __init__(self, sessions: sessionmaker[Session], embedders: EmbedderPool,
                  snapshots: SnapshotStore, settings: RetrievalSettings) -> None:
         self._sessions = sessions
-        self._embedder = embedder
+        self._embedders = embedders
         self._snapshots = snapshots
         self._settings = settings
 
-    def resolve(self, requested: list[str], *, allowed: Names[str]) -> list[str]:
-        """The requested collection names, checked against the caller's readable set.
+    def snapshot(self, collection: str, embedder: EmbedderProtocol) -> Snapshot | None:
+        return self._snapshots.get(collection, embedder)
+
+    def resolve(self, requested: list[str], *, allowed: Names[str]) -> dict[str, str | None]:
+        """The requested collections (name -> embedder setting), checked against the
+        caller's readable set.
 
         An empty request means every readable collection. Unknown and unreadable names get
         the same 404, so the answer never reveals that a collection exists.
         """
         with self._sessions() as session:
-            existing = set(session.scalars(select(Collection.name)))
-        readable = existing & set(allowed)
+            existing = dict(session.execute(select(Collection.name, Collection.embedder)).all())
+        readable = {name: existing[name] for name in sorted(existing) if name in set(allowed)}
         if not requested:
-            return sorted(readable)
+            return readable
         for name in requested:
             if name not in readable:
                 raise NotFound(f"collection '{name}' not found", code="collection_not_found")
-        return list(dict.fromkeys(requested))
+        return {name: readable[name] for name in dict.fromkeys(requested)}
 
     def search(self, query: str, collections: list[str], *, allowed: Names[str],
                k: int = 10) -> SearchResult:
-        names = self.resolve(collections, allowed=allowed)
+        targets = self.resolve(collections, allowed=allowed)
+        names = list(targets)
         n = self._settings.candidates
-        vector = self._embedder.embed([query])[0]
+        vectors: dict[str, npt.NDArray[np.float32]] = {}  # one query embedding per model
         dense: list[tuple[str, float]] = []
         lexical: list[tuple[str, float]] = []
         exact: list[tuple[str, float]] = []
         codes = identifier_query(query)
         snapshot_ids: dict[str, str | None] = {}
         for name in names:
-            snap = self._snapshots.get(name)
+            embedder = self._embedders.get(targets[name])
+            snap = self._snapshots.get(name, embedder)
             snapshot_ids[name] = snap.meta.id if snap else None
             if snap is None:
                 continue
+            if embedder.model_id not in vectors:
+                vectors[embedder.model_id] = embedder.embed([query])[0]
+            vector = vectors[embedder.model_id]
             dense += [(snap.chunk_ids[r], s) for r, s in snap.search_dense(vector, n)]
             lexical += [(snap.chunk_ids[r], s) for r, s in snap.lexical.search(query, n)]
             if codes:

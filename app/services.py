@@ -7,6 +7,7 @@ the CLI are two front doors over the same objects. Tests pass fakes for the heav
 
 from __future__ import annotations
 
+from collections.abc import Callable
 from dataclasses import dataclass
 
 from sqlalchemy import Engine
@@ -22,6 +23,7 @@ from app.search import SearchService, SnapshotStore
 from app.settings import Settings
 from models.embedder import EmbedderProtocol, SentenceTransformerEmbedder
 from models.llm import LlamaCppLLM, LLMProtocol, OpenAICompatibleLLM
+from models.pool import EmbedderPool
 from prompts.registry import PromptRegistry
 
 
@@ -31,6 +33,7 @@ class Services:
     engine: Engine
     sessions: sessionmaker[Session]
     embedder: EmbedderProtocol
+    embedders: EmbedderPool
     worker: LLMWorker
     prompts: PromptRegistry
     collections: CollectionService
@@ -61,26 +64,32 @@ def build_llm(settings: Settings) -> LLMProtocol:
 
 
 def build_services(settings: Settings, *, embedder: EmbedderProtocol | None = None,
-                   llm: LLMProtocol | None = None) -> Services:
+                   llm: LLMProtocol | None = None,
+                   embedder_factory: Callable[[str], EmbedderProtocol] | None = None,
+                   ) -> Services:
     settings.data_dir.mkdir(parents=True, exist_ok=True)
     engine = make_engine(settings.resolved_database_url)
     migrate(engine)
     sessions = session_factory(engine)
-    embedder = embedder or SentenceTransformerEmbedder(
-        settings.embedding_model, batch_size=settings.embedding_batch_size)
+    def load_embedder(name: str) -> EmbedderProtocol:
+        return SentenceTransformerEmbedder(name, batch_size=settings.embedding_batch_size)
+
+    embedder = embedder or load_embedder(settings.embedding_model)
+    embedders = EmbedderPool(embedder, embedder_factory or load_embedder)
     worker = LLMWorker(llm or build_llm(settings), queue_size=settings.llm.queue_size)
     prompts = PromptRegistry()
     ing = settings.ingest
-    indexer = Indexer(sessions, embedder, IndexingConfig(
+    indexer = Indexer(sessions, embedders, IndexingConfig(
         index_dir=settings.index_dir, chunk_words=ing.chunk_words,
         overlap_words=ing.overlap_words, max_file_bytes=int(ing.max_file_mb * 1_000_000),
         pdf_timeout_s=ing.pdf_timeout_s, pdf_memory_mb=ing.pdf_memory_mb,
         keep_snapshots=ing.keep_snapshots))
-    search = SearchService(sessions, embedder, SnapshotStore(settings.index_dir, embedder),
+    search = SearchService(sessions, embedders, SnapshotStore(settings.index_dir),
                            settings.retrieval)
     return Services(
-        settings=settings, engine=engine, sessions=sessions, embedder=embedder, worker=worker,
+        settings=settings, engine=engine, sessions=sessions, embedder=embedder,
+        embedders=embedders, worker=worker,
         prompts=prompts, collections=CollectionService(sessions), indexer=indexer,
         jobs=JobRunner(sessions, indexer), search=search,
-        answers=AnswerService(sessions, search, worker, prompts, embedder, settings),
+        answers=AnswerService(sessions, search, worker, prompts, embedders, settings),
     )

@@ -43,6 +43,9 @@ class Collection(Base):
     name: Mapped[str] = mapped_column(String(64), unique=True)
     root: Mapped[str] = mapped_column(Text)
     language: Mapped[str] = mapped_column(String(8), default="en")
+    # the model this collection should use (None: the server default) and the one that made
+    # its stored vectors; when they differ, the next sync re-embeds everything
+    embedder: Mapped[str | None] = mapped_column(Text, default=None)
     embedding_model: Mapped[str | None] = mapped_column(String(200), default=None)
     content_version: Mapped[int] = mapped_column(Integer, default=0)
     snapshot_id: Mapped[str | None] = mapped_column(String(64), default=None)

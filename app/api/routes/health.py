@@ -27,14 +27,14 @@ def readyz(services: ServicesDep) -> JSONResponse:
     try:
         with services.sessions() as session:
             session.execute(text("SELECT 1"))
-            names = list(session.scalars(select(Collection.name)))
+            names = session.execute(select(Collection.name, Collection.embedder)).all()
         checks["database"] = "ok"
     except Exception:
         return JSONResponse({"status": "unavailable", "checks": {"database": "unreachable"}},
                             status_code=503)
-    for name in names:
+    for name, embedder in names:
         try:
-            snap = services.search._snapshots.get(name)
+            snap = services.search.snapshot(name, services.embedders.get(embedder))
             checks[f"collection:{name}"] = snap.meta.id if snap else "not indexed"
         except VraagbaakError as exc:
             checks[f"collection:{name}"] = exc.message
