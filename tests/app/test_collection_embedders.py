@@ -60,7 +60,7 @@ def test_snapshot_of_another_model_is_refused_until_reindexed(tmp_path: Path, kb
     first.close()
     second = build_services(settings, embedder=FakeEmbedder(model_id="model-b"), llm=FakeLLM())
     try:
-        with pytest.raises(Unavailable, match="model-a.*re-index"):
+        with pytest.raises(Unavailable, match=r"model-a.*re-index"):
             second.search.search("vpn", ["kb"], allowed={"kb"})
         report = second.indexer.sync("kb")
         assert report.changed == 3 and report.snapshot_rebuilt
