@@ -30,8 +30,6 @@ from ingest.snapshots import current_snapshot_id, write_snapshot
 from models.embedder import EmbedderProtocol
 from models.pool import EmbedderPool
 
-BATCH_CHUNKS = 256  # chunks embedded and committed together
-
 
 @dataclass
 class SyncReport:
@@ -85,6 +83,7 @@ class IndexingConfig:
     pdf_timeout_s: float = 30.0
     pdf_memory_mb: int = 1024
     keep_snapshots: int = 2
+    batch_chunks: int = 256  # chunks embedded and committed together
 
 
 def _sha256(path: Path) -> str:
@@ -139,7 +138,7 @@ class Indexer:
                         seen.add(cand.rel)
                     if isinstance(outcome, _Pending):
                         pending.append(outcome)
-                        if sum(len(p.drafts) for p in pending) >= BATCH_CHUNKS:
+                        if sum(len(p.drafts) for p in pending) >= self._config.batch_chunks:
                             self._flush(session, coll, embedder, pending, report)
                             pending = []
                     notify(report)

@@ -83,7 +83,7 @@ def build_services(settings: Settings, *, embedder: EmbedderProtocol | None = No
         index_dir=settings.index_dir, chunk_words=ing.chunk_words,
         overlap_words=ing.overlap_words, max_file_bytes=int(ing.max_file_mb * 1_000_000),
         pdf_timeout_s=ing.pdf_timeout_s, pdf_memory_mb=ing.pdf_memory_mb,
-        keep_snapshots=ing.keep_snapshots))
+        keep_snapshots=ing.keep_snapshots, batch_chunks=ing.batch_chunks))
     search = SearchService(sessions, embedders, SnapshotStore(settings.index_dir),
                            settings.retrieval)
     return Services(

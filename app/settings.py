@@ -66,6 +66,9 @@ class IngestSettings(BaseModel):
     pdf_timeout_s: float = Field(30.0, gt=0, description="Time limit for parsing one PDF.")
     pdf_memory_mb: int = Field(1024, ge=64, description="Memory limit of the PDF parser process.")
     keep_snapshots: int = Field(2, ge=1, description="Index snapshots kept per collection.")
+    batch_chunks: int = Field(
+        256, ge=1, description="Chunks embedded and committed together; a killed ingest "
+        "keeps every finished batch.")
 
 
 class Settings(BaseSettings):

@@ -73,8 +73,9 @@ def test_metrics_aggregate_over_questions() -> None:
 
 def test_modes_switch_off_one_ranking() -> None:
     base = RetrievalSettings.model_validate({"rrf_k": 10, "lexical_weight": 1.5})
-    assert settings_for_mode(base, "dense").lexical_weight == 0
-    assert settings_for_mode(base, "bm25").dense_weight == 0
+    dense, bm25 = settings_for_mode(base, "dense"), settings_for_mode(base, "bm25")
+    assert (dense.lexical_weight, dense.identifier_weight) == (0, 0)
+    assert (bm25.dense_weight, bm25.identifier_weight, bm25.lexical_weight) == (0, 0, 1)
     assert settings_for_mode(base, "hybrid") == base
     with pytest.raises(ValueError):
         settings_for_mode(base, "sparse")
