@@ -5,9 +5,10 @@ to the collection folder) is one of the question's ``expected_documents``. Chunk
 collapsed to documents, keeping each document's best (first) rank, so hit@k, recall@k, MRR@10
 and nDCG@10 are computed over the ranked list of distinct documents.
 
-Modes reuse one index: ``dense`` is fusion with ``lexical_weight=0``, ``bm25`` is fusion with
-``dense_weight=0`` and ``hybrid`` the settings as given. Chunks whose fused score is 0 (found
-only by the switched-off ranking) are dropped, so a mode never borrows the other's results.
+Modes reuse one index: ``dense`` is fusion with only the dense ranking weighted, ``bm25`` with
+only the full-query BM25 ranking (the identifier ranking over codes in the question is switched
+off too), and ``hybrid`` the settings as given. Chunks whose fused score is 0 (found only by a
+switched-off ranking) are dropped, so a mode never borrows another's results.
 """
 
 from __future__ import annotations
@@ -23,6 +24,7 @@ from app.search import SearchService, SnapshotStore
 from app.settings import RetrievalSettings
 from eval.sets_format import EvalQuestion
 from models.embedder import EmbedderProtocol, Vectors
+from models.pool import EmbedderPool
 
 MODES = ("bm25", "dense", "hybrid")
 
@@ -123,11 +125,13 @@ class CachedQueryEmbedder:
 
 
 def settings_for_mode(base: RetrievalSettings, mode: str) -> RetrievalSettings:
-    """``base`` with the other ranking switched off (``dense``/``bm25``) or as is (``hybrid``)."""
+    """``base`` with one ranking alone (``dense``/``bm25``) or as is (``hybrid``)."""
     if mode == "dense":
-        return base.model_copy(update={"lexical_weight": 0.0, "dense_weight": 1.0})
+        return base.model_copy(update={"dense_weight": 1.0, "lexical_weight": 0.0,
+                                       "identifier_weight": 0.0})
     if mode == "bm25":
-        return base.model_copy(update={"dense_weight": 0.0, "lexical_weight": 1.0})
+        return base.model_copy(update={"dense_weight": 0.0, "lexical_weight": 1.0,
+                                       "identifier_weight": 0.0})
     if mode == "hybrid":
         return base
     raise ValueError(f"unknown mode '{mode}' (known: {', '.join(MODES)})")
@@ -154,16 +158,22 @@ def evaluate(search: SearchService, questions: Iterable[EvalQuestion]) -> Retrie
     return RetrievalMetrics.from_rankings(rankings, total_ms)
 
 
-def evaluate_modes(sessions: sessionmaker[Session], embedder: EmbedderProtocol,
+def cached_pool(pool: EmbedderPool) -> EmbedderPool:
+    """A pool whose default embedder caches query embeddings (other models come from
+    ``pool``), for running one question set through many search settings."""
+    return EmbedderPool(CachedQueryEmbedder(pool.default), pool.get)
+
+
+def evaluate_modes(sessions: sessionmaker[Session], embedders: EmbedderPool,
                    snapshots: SnapshotStore, questions: Sequence[EvalQuestion], *,
                    base: RetrievalSettings | None = None,
                    modes: Sequence[str] = MODES) -> dict[str, RetrievalMetrics]:
     """Metrics per mode; each mode is a ``SearchService`` with its own settings on the same
-    sessions, embedder and snapshots (wrap the embedder in ``CachedQueryEmbedder`` to embed
-    each question once)."""
+    sessions, embedders and snapshots (pass ``cached_pool(...)`` to embed each question
+    once)."""
     base = base or RetrievalSettings.model_validate({})
     return {
-        mode: evaluate(SearchService(sessions, embedder, snapshots,
+        mode: evaluate(SearchService(sessions, embedders, snapshots,
                                      settings_for_mode(base, mode)), questions)
         for mode in modes
     }

@@ -123,3 +123,28 @@ def test_cli_errors_are_one_line(tmp_path: Path) -> None:
                        cwd=Path(__file__).parent.parent, timeout=120)
     assert r.returncode == 1 and "Traceback" not in r.stderr
     assert "does not exist" in r.stderr
+
+
+def test_demo_retrieval_stays_at_baseline_and_hybrid_beats_each_part(
+        demo_settings: Settings) -> None:
+    """Retrieval-only quality gate on the 94 answerable demo questions (no LLM, seconds).
+
+    Baseline measured when fusion was tuned (README, Figures): hybrid hit@5 1.00, MRR 0.95.
+    """
+    from app.search import SnapshotStore
+    from eval.retrieval import cached_pool, evaluate_modes
+    from eval.sets_format import load_set
+
+    questions = load_set(Path(__file__).resolve().parent.parent / "eval/sets/demo.jsonl")
+    services = build_services(demo_settings)
+    try:
+        metrics = evaluate_modes(services.sessions, cached_pool(services.embedders),
+                                 SnapshotStore(demo_settings.index_dir), questions,
+                                 base=demo_settings.retrieval)
+    finally:
+        services.close()
+    hybrid, dense, bm25 = (metrics[m].as_dict() for m in ("hybrid", "dense", "bm25"))
+    assert hybrid["hit_at_5"] >= 0.98
+    assert hybrid["mrr_at_10"] >= 0.93
+    assert hybrid["hit_at_5"] >= max(dense["hit_at_5"], bm25["hit_at_5"])
+    assert hybrid["ndcg_at_10"] > max(dense["ndcg_at_10"], bm25["ndcg_at_10"])
