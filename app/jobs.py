@@ -10,7 +10,7 @@ from __future__ import annotations
 import logging
 import time
 import uuid
-from concurrent.futures import Future, ThreadPoolExecutor
+from concurrent.futures import ThreadPoolExecutor
 from typing import Any
 
 from sqlalchemy import select, update
@@ -114,10 +114,6 @@ class JobRunner:
             "started_at": job.started_at.isoformat() if job.started_at else None,
             "finished_at": job.finished_at.isoformat() if job.finished_at else None,
         }
-
-    def wait(self, future: Future[Any] | None = None) -> None:
-        """Block until queued jobs are done (tests and shutdown)."""
-        self._pool.submit(lambda: None).result()
 
     def shutdown(self) -> None:
         self._pool.shutdown(wait=True, cancel_futures=True)

@@ -49,6 +49,9 @@ class SentenceTransformerEmbedder:
         with self._lock:
             if self._model is None:
                 from sentence_transformers import SentenceTransformer
+                from transformers.utils import logging as hf_logging
+
+                hf_logging.disable_progress_bar()  # no "Loading weights" bar in CLI output
 
                 model = SentenceTransformer(str(self._path), device="cpu", local_files_only=True)
                 self._dimension = int(model.get_embedding_dimension() or 0)

@@ -53,8 +53,6 @@ async def completions(body: OpenAIChatRequest, services: ServicesDep,
             "model": model,
             "choices": [{"index": 0, "finish_reason": "stop",
                          "message": {"role": "assistant", "content": final["answer"]}}],
-            "usage": {"prompt_tokens": 0, "completion_tokens": final["latency_ms"].get("tokens", 0),
-                      "total_tokens": final["latency_ms"].get("tokens", 0)},
             **_extras(final),
         }
 
