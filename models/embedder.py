@@ -51,7 +51,7 @@ class SentenceTransformerEmbedder:
                 from sentence_transformers import SentenceTransformer
                 from transformers.utils import logging as hf_logging
 
-                hf_logging.disable_progress_bar()  # no "Loading weights" bar in CLI output
+                hf_logging.disable_progress_bar()  # type: ignore[no-untyped-call]  # quiet CLI
 
                 model = SentenceTransformer(str(self._path), device="cpu", local_files_only=True)
                 self._dimension = int(model.get_embedding_dimension() or 0)
