@@ -67,7 +67,8 @@ def ingest(
 
     Example: vraagbaak ingest demo/kb --collection demo
     """
-    services = _services()
+    # nothing else competes for the cores during a CLI ingest: let torch use them all
+    services = build_services(Settings(embedding_threads=0))
     try:
         services.collections.upsert(collection, path, language, embedding_model)
         with Progress(TextColumn("[bold]{task.description}"), BarColumn(),

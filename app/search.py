@@ -180,20 +180,22 @@ class SearchService:
             return []
         with self._sessions() as session:
             rows = session.execute(
-                select(Chunk, Document.path, Document.title, Collection.name)
+                # named columns only: a Chunk row would drag its 1.5 kB vector along
+                select(Chunk.id, Chunk.text, Chunk.heading, Chunk.page, Document.path,
+                       Document.title, Collection.name)
                 .join(Document, Chunk.document_id == Document.id)
                 .join(Collection, Chunk.collection_id == Collection.id)
                 .where(Chunk.id.in_(order), Collection.name.in_(names))
             ).all()
-        by_id = {chunk.id: (chunk, path, title, coll) for chunk, path, title, coll in rows}
+        by_id = {row[0]: row for row in rows}
         hits = []
         for chunk_id in order:
             if chunk_id not in by_id:
                 continue  # deleted since the snapshot was built
-            chunk, path, title, coll = by_id[chunk_id]
+            _, text, heading, page, path, title, coll = by_id[chunk_id]
             hits.append(Hit(
-                chunk_id=chunk_id, score=fused[chunk_id], text=chunk.text, collection=coll,
-                document=path, title=title, heading=chunk.heading, page=chunk.page,
+                chunk_id=chunk_id, score=fused[chunk_id], text=text, collection=coll,
+                document=path, title=title, heading=heading, page=page,
                 dense_score=dense.get(chunk_id), lexical_score=lexical.get(chunk_id),
             ))
         return hits

@@ -95,6 +95,9 @@ class Settings(BaseSettings):
         "local sentence-transformers model directory.",
     )
     embedding_batch_size: int = Field(32, ge=1, description="Sentences per embedding batch.")
+    embedding_threads: int = Field(
+        1, ge=0, description="torch threads for embedding (0: torch's default, all cores). "
+        "1 keeps searches fast while the LLM uses the cores; `vraagbaak ingest` uses all.")
     warm_up: bool = Field(True, description="Load the models when the server starts.")
     max_question_chars: int = Field(4000, ge=10, description="Longer questions get 422.")
     llm: LLMSettings = Field(default_factory=LLMSettings)

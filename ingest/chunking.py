@@ -1,6 +1,10 @@
-"""Structure-aware chunking: sections -> overlapping chunks that never cross a section.
+"""Structure-aware chunking: sections -> overlapping chunks that never cross a page.
 
-Paragraphs are packed up to ``chunk_words``; a paragraph longer than that is packed sentence by
+Consecutive small sections of one page are first merged while they fit in one chunk: the
+merged chunk's heading is their common heading path and each sub-heading stays in the text as
+its own line (so "NWL-VPN-809: certificate expired" is still found and quoted). Without this a
+playbook of many short sections becomes many 40-word chunks: slower to embed, and each too
+thin to answer from. Paragraphs are packed up to ``chunk_words``; a paragraph longer than that is packed sentence by
 sentence (and a sentence longer than that is cut by words). Neighbouring chunks of one section
 share about ``overlap_words`` words so a fact on a boundary is whole in at least one chunk.
 A chunk id hashes the collection, the document path, the chunk's position and its text: ids stay
@@ -68,6 +72,41 @@ def _pack(units: list[str], limit: int, overlap: int) -> list[str]:
     return chunks
 
 
+def _common_prefix(paths: list[tuple[str, ...]]) -> tuple[str, ...]:
+    first = paths[0]
+    n = 0
+    while n < len(first) and all(len(p) > n and p[n] == first[n] for p in paths):
+        n += 1
+    return first[:n]
+
+
+def _render(group: list[Section]) -> Section:
+    common = _common_prefix([s.headings for s in group])
+    parts = []
+    for s in group:
+        rest = s.headings[len(common):]
+        parts.append(f"{' > '.join(rest)}\n{s.text}" if rest else s.text)
+    return Section("\n\n".join(parts), common, group[0].page)
+
+
+def merge_small_sections(sections: Iterable[Section], limit: int) -> list[Section]:
+    """Merge runs of consecutive same-page sections whose words (with their sub-headings)
+    fit in ``limit``; a section that is large on its own is left alone."""
+    merged: list[Section] = []
+    group: list[Section] = []
+    size = 0
+    for section in sections:
+        n = len(section.text.split()) + sum(len(h.split()) for h in section.headings[-1:])
+        if group and (section.page != group[0].page or size + n > limit):
+            merged.append(_render(group))
+            group, size = [], 0
+        group.append(section)
+        size += n
+    if group:
+        merged.append(_render(group))
+    return merged
+
+
 def chunk_id(collection: str, path: str, ord_: int, text: str) -> str:
     digest = hashlib.sha256(f"{collection}\x00{path}\x00{ord_}\x00{text}".encode())
     return digest.hexdigest()[:32]
@@ -89,7 +128,7 @@ def chunk_sections(
     """Chunks of a document's sections, numbered in document order."""
     drafts: list[ChunkDraft] = []
     overlap = min(overlap_words, chunk_words // 2)
-    for section in sections:
+    for section in merge_small_sections(sections, chunk_words):
         sentence_limit = max(chunk_words - overlap, 1)
         for text in _pack(_units(section.text, sentence_limit), chunk_words, overlap):
             ord_ = len(drafts)

@@ -29,7 +29,7 @@ def _ingest(kb: Path, data: Path) -> subprocess.Popen[str]:
     return subprocess.Popen([sys.executable, "-c", "from app.cli import main; main()",
                              "ingest", str(kb), "--collection", "demo"],
                             cwd=ROOT, env=env, text=True, stdout=subprocess.PIPE,
-                            stderr=subprocess.PIPE)
+                            stderr=subprocess.PIPE, start_new_session=True)
 
 
 def _documents(db: Path) -> int:
@@ -55,7 +55,7 @@ def test_killed_ingest_leaves_old_snapshot_and_next_run_finishes(tmp_path: Path)
     deadline = time.monotonic() + 240
     while _documents(data / "vraagbaak.db") == before and time.monotonic() < deadline:
         time.sleep(0.05)
-    victim.send_signal(signal.SIGKILL)
+    os.killpg(victim.pid, signal.SIGKILL)  # the ingest and its PDF worker, like a service stop
     victim.communicate(timeout=30)
     killed_at = _documents(data / "vraagbaak.db")
     assert before < killed_at  # some batches were committed before the kill
