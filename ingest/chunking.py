@@ -4,9 +4,10 @@ Consecutive small sections of one page are first merged while they fit in one ch
 merged chunk's heading is their common heading path and each sub-heading stays in the text as
 its own line (so "NWL-VPN-809: certificate expired" is still found and quoted). Without this a
 playbook of many short sections becomes many 40-word chunks: slower to embed, and each too
-thin to answer from. Paragraphs are packed up to ``chunk_words``; a paragraph longer than that is packed sentence by
-sentence (and a sentence longer than that is cut by words). Neighbouring chunks of one section
-share about ``overlap_words`` words so a fact on a boundary is whole in at least one chunk.
+thin to answer from. Paragraphs are packed up to ``chunk_words``; a paragraph longer than
+that is packed sentence by sentence (and a sentence longer than that is cut by words).
+Neighbouring chunks of one section share about ``overlap_words`` words so a fact on a
+boundary is whole in at least one chunk.
 A chunk id hashes the collection, the document path, the chunk's position and its text: ids stay
 stable across runs while the content is unchanged, and change when the content does.
 """
