@@ -46,7 +46,8 @@ def ours(corpus: str, data_dir: str, questions: Questions, k: int) -> dict[str, 
     from app.settings import Settings
 
     started = time.perf_counter()
-    services = build_services(Settings(data_dir=fresh_dir(Path(data_dir))))
+    # bulk ingest uses every core, as `vraagbaak ingest` does (the server keeps 1 for queries)
+    services = build_services(Settings(data_dir=fresh_dir(Path(data_dir)), embedding_threads=0))
     services.embedder.embed(["warm up"])
     load_s = time.perf_counter() - started
     services.collections.upsert("bench", Path(corpus), "en")

@@ -86,7 +86,7 @@ def prepare(name: str, quick: bool, sample: int, seed: int) -> Prepared:
 
 def run_set(prep: Prepared, quick: bool) -> dict[str, Any]:
     data_dir = WORK / f"rq-{prep.name}{'-quick' if quick else ''}" / "data"
-    services = build_services(Settings(data_dir=data_dir))
+    services = build_services(Settings(data_dir=data_dir, embedding_threads=0))  # bulk ingest
     try:
         services.collections.upsert(prep.collection, prep.root, "en")
         started = time.perf_counter()
