@@ -185,9 +185,12 @@ class SearchService:
                        Document.title, Collection.name)
                 .join(Document, Chunk.document_id == Document.id)
                 .join(Collection, Chunk.collection_id == Collection.id)
-                .where(Chunk.id.in_(order), Collection.name.in_(names))
+                .where(Chunk.id.in_(order))  # primary-key lookups only: adding the
+                # collection filter here made SQLite scan the whole collection (504 vs 6 ms
+                # at 100k chunks); it is applied below instead
             ).all()
-        by_id = {row[0]: row for row in rows}
+        allowed = set(names)
+        by_id = {row[0]: row for row in rows if row[6] in allowed}
         hits = []
         for chunk_id in order:
             if chunk_id not in by_id:
