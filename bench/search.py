@@ -158,7 +158,7 @@ def main() -> None:
     engine.dispose()
     rows = [stats("query embedding (MiniLM)", embed_ms),
             stats("search, embedding cached", index_ms),
-            stats("  dense FAISS flat only", dense_ms),
+            stats("  dense FAISS only", dense_ms),
             stats("  BM25 only", bm25_ms),
             stats("  BM25 over the question's codes", ident_ms),
             stats("  SQL collection lookup (resolve)", resolve_ms),

@@ -55,3 +55,26 @@ def test_empty_collection_snapshot_searches_empty(tmp_path: Path) -> None:
     snap = Snapshot.load(tmp_path, "c", meta.id, embedding_model="m", dimension=4)
     assert snap.search_dense(np.ones(4, dtype=np.float32), 3) == []
     assert snap.lexical.search("anything", 3) == []
+
+
+def test_large_collections_get_an_hnsw_index_with_high_recall(tmp_path: Path,
+                                                              monkeypatch: pytest.MonkeyPatch
+                                                              ) -> None:
+    import faiss
+
+    from ingest import snapshots
+
+    monkeypatch.setattr(snapshots, "EXACT_LIMIT", 100)
+    rng = np.random.default_rng(7)
+    vectors = rng.standard_normal((2000, 16)).astype(np.float32)
+    vectors /= np.linalg.norm(vectors, axis=1, keepdims=True)
+    meta = write_snapshot(tmp_path, collection="c", chunk_ids=[f"id{i}" for i in range(2000)],
+                          vectors=vectors, lexical_texts=[f"chunk text {i}" for i in range(2000)],
+                          language="en",
+                          embedding_model="m", dimension=16, content_version=1)
+    snap = Snapshot.load(tmp_path, "c", meta.id, embedding_model="m", dimension=16)
+    assert isinstance(snap._dense, faiss.IndexHNSWFlat)
+    exact = vectors @ vectors[:50].T
+    found = sum(snap.search_dense(vectors[i], 10)[0][0] == int(np.argmax(exact[:, i]))
+                for i in range(50))
+    assert found >= 49  # the nearest neighbour of a stored vector is itself
