@@ -11,6 +11,7 @@ from sqlalchemy import select, text
 from app.api.deps import ServicesDep
 from app.errors import VraagbaakError
 from app.tables import Collection
+from models.errors import ModelError
 
 router = APIRouter(tags=["health"])
 
@@ -38,6 +39,9 @@ def readyz(services: ServicesDep) -> JSONResponse:
             checks[f"collection:{name}"] = snap.meta.id if snap else "not indexed"
         except VraagbaakError as exc:
             checks[f"collection:{name}"] = exc.message
+            ok = False
+        except ModelError as exc:  # the collection's own embedding model is gone
+            checks[f"collection:{name}"] = str(exc)
             ok = False
     checks["llm"] = {"model": services.worker.llm.model_id, "busy": services.worker.busy.is_set(),
                      "waiting": services.worker.waiting}
