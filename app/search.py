@@ -170,9 +170,10 @@ class SearchService:
         # 100k chunks, and a candidate is only missing when deleted since the snapshot.
         hits: list[Hit] = []
         start, size = 0, max(2 * k, 20)
+        dense_scores, lexical_scores = dict(dense), dict(lexical)
         while len(hits) < k and start < len(order):
-            hits += self._hydrate(order[start:start + size], fused, dict(dense), dict(lexical),
-                                  names)
+            hits += self._hydrate(order[start:start + size], fused, dense_scores,
+                                  lexical_scores, names)
             start += size
         return SearchResult(
             hits=hits[:k],
