@@ -18,9 +18,11 @@ from typing import Any
 from sqlalchemy import select
 from sqlalchemy.orm import Session, sessionmaker
 
+from app.audit import AuditLog
 from app.errors import InvalidInput, NotFound
 from app.grounding import GroundedAnswer, ground
 from app.llm_worker import LLMWorker, TokenStream
+from app.principal import Principal
 from app.search import Hit, SearchResult, SearchService
 from app.settings import Settings
 from app.tables import Answer, Collection
@@ -45,6 +47,7 @@ def missing_code(question: str, hits: list[Hit]) -> str | None:
 
 @dataclass
 class Prepared:
+    asker: Principal
     question: str
     collections: list[str]
     retrieval: SearchResult
@@ -65,8 +68,9 @@ class Prepared:
 class AnswerService:
     def __init__(self, sessions: sessionmaker[Session], search: SearchService,
                  worker: LLMWorker, prompts: PromptRegistry, embedders: EmbedderPool,
-                 settings: Settings) -> None:
+                 settings: Settings, audit: AuditLog) -> None:
         self._sessions = sessions
+        self._audit = audit
         self._search = search
         self._worker = worker
         self._prompts = prompts
@@ -84,7 +88,7 @@ class AnswerService:
         return question
 
     def prepare(self, question: str, collections: list[str], *, allowed: Names[str],
-                prompt: str = "answer") -> Prepared:
+                asker: Principal, prompt: str = "answer") -> Prepared:
         question = self.validate_question(question)
         try:
             template = self._prompts.get(prompt)
@@ -104,7 +108,7 @@ class AnswerService:
             refusal = REFUSAL.format(names=listed)
         elif code := missing_code(question, result.candidates):
             refusal = REFUSAL_CODE.format(names=listed, code=code)
-        prepared = Prepared(question=question, collections=names, retrieval=result,
+        prepared = Prepared(asker=asker, question=question, collections=names, retrieval=result,
                             template=template, language=analysis[0] if analysis else "en",
                             embedder=analysis[1] if analysis else None,
                             refused=bool(refusal), refusal=refusal, started=started,
@@ -113,12 +117,16 @@ class AnswerService:
             prepared.messages = template.render(question, result.hits)
         return prepared
 
-    def start(self, prepared: Prepared) -> TokenStream | None:
-        """Queue generation (``Busy`` when the queue is full); None for a refusal."""
+    def start(self, prepared: Prepared, *, max_tokens: int | None = None) -> TokenStream | None:
+        """Queue generation (``Busy`` when the queue is full); None for a refusal.
+
+        A caller may ask for fewer tokens than ``llm.max_answer_tokens``, never more.
+        """
         if prepared.refused:
             return None
+        cap = self._settings.llm.max_answer_tokens
         return self._worker.submit(prepared.messages,
-                                   max_tokens=self._settings.llm.max_answer_tokens,
+                                   max_tokens=min(max_tokens or cap, cap),
                                    stop=prepared.template.stop)
 
     def finish(self, prepared: Prepared, text: str, stream: TokenStream | None, *,
@@ -144,6 +152,7 @@ class AnswerService:
         record = Answer(
             id=uuid.uuid4().hex,
             channel=channel,
+            user_id=prepared.asker.user_id,
             question=prepared.question,
             collections=prepared.collections,
             retrieved=[{"n": n, "chunk_id": h.chunk_id, "collection": h.collection,
@@ -168,21 +177,31 @@ class AnswerService:
         with self._sessions() as session:
             session.add(record)
             session.commit()
+        self._audit.record(
+            prepared.asker.actor, "question_asked", record.id, channel=channel,
+            question=prepared.question[:1000], collections=record.collections,
+            retrieved=[h.chunk_id for h in prepared.retrieval.hits],
+            cited=[c["chunk_id"] for c in record.citations], refused=record.refused)
         return view(record)
 
     def answer(self, question: str, collections: list[str], *, allowed: Names[str],
-               prompt: str = "answer", channel: str = "chat") -> dict[str, Any]:
-        prepared = self.prepare(question, collections, allowed=allowed, prompt=prompt)
+               asker: Principal, prompt: str = "answer", channel: str = "chat",
+               ) -> dict[str, Any]:
+        prepared = self.prepare(question, collections, allowed=allowed, asker=asker,
+                                prompt=prompt)
         stream = self.start(prepared)
         text = "".join(stream) if stream is not None else ""
         return self.finish(prepared, text, stream, channel=channel)
 
-    def get(self, answer_id: str, *, readable: Names[str]) -> dict[str, Any]:
-        """An answer, if the caller may read every collection it drew on (else 404)."""
+    def get(self, answer_id: str, *, readable: Names[str], viewer: Principal) -> dict[str, Any]:
+        """An answer, to its asker or an admin, and only while the viewer may still read every
+        collection it drew on; anyone else gets the same 404 as for an unknown id."""
         with self._sessions() as session:
             record = session.get(Answer, answer_id)
-        if record is None or not set(record.collections) <= set(readable):
+        if (record is None or not set(record.collections) <= set(readable)
+                or not (viewer.is_admin or record.user_id == viewer.user_id)):
             raise NotFound("answer not found", code="answer_not_found")
+        self._audit.record(viewer.actor, "answer_viewed", answer_id)
         return view(record, full=True)
 
 

@@ -15,6 +15,7 @@ from rich.console import Console
 from rich.progress import BarColumn, MofNCompleteColumn, Progress, TextColumn, TimeElapsedColumn
 from rich.table import Table
 
+from app.cli_access import OPERATOR, audit_cli, grants_cli, teams_cli, tokens_cli, users_cli
 from app.errors import VraagbaakError
 from app.indexing import SyncReport
 from app.services import Services, build_services
@@ -31,6 +32,11 @@ cli = typer.Typer(
 )
 out = Console()
 err = Console(stderr=True)
+cli.add_typer(users_cli, name="users")
+cli.add_typer(teams_cli, name="teams")
+cli.add_typer(tokens_cli, name="tokens")
+cli.add_typer(grants_cli, name="grants")
+cli.add_typer(audit_cli, name="audit")
 
 
 def _services() -> Services:
@@ -71,6 +77,8 @@ def ingest(
     services = build_services(Settings(embedding_threads=0))
     try:
         services.collections.upsert(collection, path, language, embedding_model)
+        services.audit.record(OPERATOR.actor, "reindex_started", collection,
+                              language=language, embedding_model=embedding_model)
         with Progress(TextColumn("[bold]{task.description}"), BarColumn(),
                       MofNCompleteColumn(), TextColumn("{task.fields[info]}"),
                       TimeElapsedColumn(), console=err, transient=True) as bar:
@@ -82,6 +90,8 @@ def ingest(
                                 f"{len(report.errors)} skipped")
 
             report = services.indexer.sync(collection, progress)
+        services.audit.record(OPERATOR.actor, "reindex_finished", collection,
+                              status="succeeded", **report.summary())
     finally:
         services.close()
     s = report.summary()
@@ -99,6 +109,8 @@ def ask(
     collection: Annotated[list[str] | None, typer.Option("--collection", "-c",
                           help="Collection(s) to search; default all.")] = None,
     as_json: Annotated[bool, typer.Option("--json", help="Print the full answer JSON.")] = False,
+    user: Annotated[str | None, typer.Option(
+        "--user", "-u", help="Ask as this user: only their collections (check access).")] = None,
 ) -> None:
     """Ask a question and get a cited answer.
 
@@ -106,9 +118,10 @@ def ask(
     """
     services = _services()
     try:
-        readable = services.collections.names()
+        asker = services.identity.as_user(user) if user else OPERATOR
+        readable = services.access.readable(asker)
         answers = services.answers
-        prepared = answers.prepare(question, collection or [], allowed=readable)
+        prepared = answers.prepare(question, collection or [], allowed=readable, asker=asker)
         stream = answers.start(prepared)
         parts: list[str] = []
         if stream is not None:
@@ -137,16 +150,20 @@ def ask(
 
 @cli.command("collections")
 def list_collections() -> None:
-    """List collections with their document and chunk counts."""
+    """List collections with their document and chunk counts and who may read them."""
     services = _services()
     try:
         rows = services.collections.list(readable=services.collections.names())
+        grants = services.access.all_grants()
     finally:
         services.close()
-    table = Table("name", "language", "documents", "chunks", "snapshot", "indexed at")
+    table = Table("name", "language", "documents", "chunks", "readers", "snapshot",
+                  "indexed at")
     for r in rows:
+        g = grants[r["name"]]
+        readers = ", ".join((["everyone"] if g["everyone"] else []) + g["teams"]) or "admins"
         table.add_row(r["name"], r["language"], str(r["documents"]), str(r["chunks"]),
-                      r["snapshot_id"] or "-", r["indexed_at"] or "-")
+                      readers, r["snapshot_id"] or "-", r["indexed_at"] or "-")
     out.print(table)
 
 

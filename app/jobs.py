@@ -16,6 +16,7 @@ from typing import Any
 from sqlalchemy import select, update
 from sqlalchemy.orm import Session, sessionmaker
 
+from app.audit import AuditLog
 from app.errors import Conflict, NotFound, VraagbaakError
 from app.indexing import Indexer, SyncReport
 from app.tables import Job, utcnow
@@ -26,9 +27,11 @@ ACTIVE = ("queued", "running")
 
 
 class JobRunner:
-    def __init__(self, sessions: sessionmaker[Session], indexer: Indexer) -> None:
+    def __init__(self, sessions: sessionmaker[Session], indexer: Indexer,
+                 audit: AuditLog) -> None:
         self._sessions = sessions
         self._indexer = indexer
+        self._audit = audit
         self._pool = ThreadPoolExecutor(max_workers=1, thread_name_prefix="ingest")
 
     def recover(self) -> int:
@@ -42,7 +45,7 @@ class JobRunner:
             session.commit()
         return int(n or 0)
 
-    def start_reindex(self, collection: str) -> dict[str, Any]:
+    def start_reindex(self, collection: str, *, actor: str) -> dict[str, Any]:
         with self._sessions() as session:
             running = session.scalars(
                 select(Job).where(Job.collection == collection, Job.status.in_(ACTIVE))
@@ -50,9 +53,10 @@ class JobRunner:
             if running is not None:
                 raise Conflict(f"collection '{collection}' is already being re-indexed "
                                f"(job {running.id})", code="job_running")
-            job = Job(id=uuid.uuid4().hex, collection=collection)
+            job = Job(id=uuid.uuid4().hex, collection=collection, requested_by=actor)
             session.add(job)
             session.commit()
+        self._audit.record(actor, "reindex_started", collection, job_id=job.id)
         self._pool.submit(self.run, job.id)
         return self.get(job.id)
 
@@ -63,7 +67,7 @@ class JobRunner:
             assert job is not None
             job.status, job.started_at = "running", utcnow()
             session.commit()
-            collection = job.collection
+            collection, actor = job.collection, job.requested_by or "system"
         last = 0.0
 
         def progress(report: SyncReport) -> None:
@@ -78,16 +82,22 @@ class JobRunner:
             report = self._indexer.sync(collection, progress)
         except (VraagbaakError, RootError) as exc:
             self._update(job_id, status="failed", message=str(exc), finished_at=utcnow())
+            self._audit.record(actor, "reindex_finished", collection, job_id=job_id,
+                               status="failed", message=str(exc))
             return None
         except Exception as exc:
             log.exception("re-index job %s failed", job_id)
             self._update(job_id, status="failed", finished_at=utcnow(),
                          message=f"re-index failed ({type(exc).__name__}); see the server log")
+            self._audit.record(actor, "reindex_finished", collection, job_id=job_id,
+                               status="failed", message=type(exc).__name__)
             return None
         self._update(job_id, status="succeeded", files_total=report.files_total,
                      files_done=report.files_done, chunks=report.chunks_embedded,
                      errors=list(report.errors), result=report.summary(),
                      finished_at=utcnow(), message="done")
+        self._audit.record(actor, "reindex_finished", collection, job_id=job_id,
+                           status="succeeded", **report.summary())
         return report
 
     def _update(self, job_id: str, **values: Any) -> None:
@@ -104,6 +114,7 @@ class JobRunner:
             "id": job.id,
             "kind": job.kind,
             "collection": job.collection,
+            "requested_by": job.requested_by,
             "status": job.status,
             "progress": {"files_done": job.files_done, "files_total": job.files_total,
                          "chunks_embedded": job.chunks, "errors": len(job.errors)},

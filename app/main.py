@@ -9,7 +9,8 @@ from contextlib import asynccontextmanager
 from fastapi import FastAPI
 
 from app.api import errors
-from app.api.routes import admin, chat, health, openai, search
+from app.api.body_limit import BodyLimit
+from app.api.routes import admin, audit, auth, chat, health, openai, search, users
 from app.services import build_services
 from app.settings import Settings
 from models.embedder import EmbedderProtocol
@@ -24,6 +25,7 @@ def create_app(settings: Settings | None = None, *, embedder: EmbedderProtocol |
     async def lifespan(app: FastAPI) -> AsyncIterator[None]:
         services = build_services(settings, embedder=embedder, llm=llm)
         services.jobs.recover()
+        services.audit.record_settings(settings.audit_view())
         if settings.warm_up:
             services.warm_up()
         services.worker.start()
@@ -40,6 +42,7 @@ def create_app(settings: Settings | None = None, *, embedder: EmbedderProtocol |
         lifespan=lifespan,
     )
     errors.install(app)
-    for module in (health, search, chat, openai, admin):
+    app.add_middleware(BodyLimit, max_bytes=settings.auth.max_body_kb * 1024)
+    for module in (health, auth, search, chat, openai, admin, users, audit):
         app.include_router(module.router)
     return app

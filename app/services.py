@@ -13,14 +13,20 @@ from dataclasses import dataclass
 from sqlalchemy import Engine
 from sqlalchemy.orm import Session, sessionmaker
 
+from app.access import AccessService
 from app.answering import AnswerService
+from app.audit import AuditLog
 from app.collections import CollectionService
 from app.db import make_engine, migrate, session_factory
+from app.identity import IdentityService
 from app.indexing import Indexer, IndexingConfig
 from app.jobs import JobRunner
 from app.llm_worker import LLMWorker
+from app.rate_limits import RateLimits
 from app.search import SearchService, SnapshotStore
 from app.settings import Settings
+from app.tokens import TokenService
+from app.users import UserService
 from models.embedder import EmbedderProtocol, SentenceTransformerEmbedder
 from models.llm import LlamaCppLLM, LLMProtocol, OpenAICompatibleLLM
 from models.pool import EmbedderPool
@@ -41,6 +47,11 @@ class Services:
     jobs: JobRunner
     search: SearchService
     answers: AnswerService
+    audit: AuditLog
+    users: UserService
+    identity: IdentityService
+    access: AccessService
+    limits: RateLimits
 
     def warm_up(self) -> None:
         """Load the models now, so the first question doesn't pay for it."""
@@ -87,10 +98,17 @@ def build_services(settings: Settings, *, embedder: EmbedderProtocol | None = No
         keep_snapshots=ing.keep_snapshots, batch_chunks=ing.batch_chunks))
     search = SearchService(sessions, embedders, SnapshotStore(settings.index_dir),
                            settings.retrieval)
+    audit = AuditLog(sessions)
+    users = UserService(sessions)
+    limits = RateLimits(chat=settings.auth.chat_rate, login=settings.auth.login_rate)
+    identity = IdentityService(
+        users, TokenService(sessions, session_hours=settings.auth.session_hours), audit, limits)
     return Services(
         settings=settings, engine=engine, sessions=sessions, embedder=embedder,
         embedders=embedders, worker=worker,
         prompts=prompts, collections=CollectionService(sessions), indexer=indexer,
-        jobs=JobRunner(sessions, indexer), search=search,
-        answers=AnswerService(sessions, search, worker, prompts, embedders, settings),
+        jobs=JobRunner(sessions, indexer, audit), search=search,
+        answers=AnswerService(sessions, search, worker, prompts, embedders, settings, audit),
+        audit=audit, users=users, identity=identity, access=AccessService(sessions),
+        limits=limits,
     )

@@ -7,10 +7,12 @@ as many isolated services as they like.
 
 from __future__ import annotations
 
+import re
 from pathlib import Path
-from typing import Literal
+from typing import Any, Literal
 
-from pydantic import BaseModel, Field
+from limits import parse
+from pydantic import BaseModel, Field, field_validator
 from pydantic_settings import BaseSettings, SettingsConfigDict
 
 
@@ -73,6 +75,31 @@ class IngestSettings(BaseModel):
         "keeps every finished batch.")
 
 
+class AuthSettings(BaseModel):
+    """Sign-in, tokens and the limits that protect the service from unbounded use."""
+
+    session_hours: float = Field(12.0, gt=0, le=24 * 30,
+                                 description="How long a password sign-in lasts.")
+    token_days: int = Field(90, ge=1, le=366,
+                            description="Default lifetime of a new API token.")
+    cookie_secure: bool = Field(
+        False, description="Send the session cookie only over HTTPS (always on in production).")
+    chat_rate: str = Field(
+        "30/minute", description="Questions per API token or session (chat, OpenAI endpoint); "
+        "more get 429 with Retry-After. Syntax of the limits library: '30/minute', '500/day'.")
+    login_rate: str = Field("10/minute", description="Sign-in attempts per username.")
+    max_body_kb: int = Field(256, ge=8, description="Larger request bodies get 413.")
+
+    @field_validator("chat_rate", "login_rate")
+    @classmethod
+    def _valid_rate(cls, value: str) -> str:
+        try:
+            parse(value)
+        except ValueError:
+            raise ValueError(f"not a rate limit: {value!r} (e.g. '30/minute')") from None
+        return value
+
+
 class Settings(BaseSettings):
     """All configuration of a Vraagbaak process."""
 
@@ -105,6 +132,24 @@ class Settings(BaseSettings):
     llm: LLMSettings = Field(default_factory=LLMSettings)
     retrieval: RetrievalSettings = Field(default_factory=RetrievalSettings)
     ingest: IngestSettings = Field(default_factory=IngestSettings)
+    auth: AuthSettings = Field(default_factory=AuthSettings)
+
+    def audit_view(self) -> dict[str, Any]:
+        """Every setting as one flat ``a.b -> value`` map for the audit trail (the audit log
+        redacts secret-named keys such as ``llm.api_key``; the database URL loses its
+        password here)."""
+        flat: dict[str, Any] = {}
+
+        def walk(prefix: str, value: Any) -> None:
+            if isinstance(value, dict):
+                for k, v in value.items():
+                    walk(f"{prefix}.{k}" if prefix else k, v)
+            else:
+                flat[prefix] = value
+
+        walk("", self.model_dump(mode="json"))
+        flat["database_url"] = re.sub(r"://([^:/@]+):[^@]*@", r"://\1:***@", self.database_url)
+        return flat
 
     @property
     def resolved_database_url(self) -> str:

@@ -50,6 +50,8 @@ class Collection(Base):
     content_version: Mapped[int] = mapped_column(Integer, default=0)
     snapshot_id: Mapped[str | None] = mapped_column(String(64), default=None)
     snapshot_version: Mapped[int] = mapped_column(Integer, default=-1)
+    # readable by every signed-in user; otherwise only by the teams granted in ``grants``
+    public: Mapped[bool] = mapped_column(Boolean, default=False)
     created_at: Mapped[datetime] = mapped_column(default=utcnow)
     indexed_at: Mapped[datetime | None] = mapped_column(default=None)
 
@@ -99,6 +101,7 @@ class Job(Base):
     id: Mapped[str] = mapped_column(String(32), primary_key=True)
     kind: Mapped[str] = mapped_column(String(32), default="reindex")
     collection: Mapped[str] = mapped_column(String(64), index=True)
+    requested_by: Mapped[str] = mapped_column(String(128), default="")
     status: Mapped[str] = mapped_column(String(16), default="queued", index=True)
     files_total: Mapped[int] = mapped_column(Integer, default=0)
     files_done: Mapped[int] = mapped_column(Integer, default=0)
@@ -119,6 +122,8 @@ class Answer(Base):
     id: Mapped[str] = mapped_column(String(32), primary_key=True)
     created_at: Mapped[datetime] = mapped_column(default=utcnow, index=True)
     channel: Mapped[str] = mapped_column(String(16), default="chat")
+    # the asker; None for answers made by the server operator on the command line
+    user_id: Mapped[int | None] = mapped_column(Integer, default=None, index=True)
     question: Mapped[str] = mapped_column(Text)
     collections: Mapped[list[str]] = mapped_column(JSON)
     retrieved: Mapped[list[dict[str, Any]]] = mapped_column(JSON)

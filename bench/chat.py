@@ -18,6 +18,7 @@ import time
 from pathlib import Path
 from typing import Any
 
+from app.principal import Principal
 from app.services import build_services
 from app.settings import Settings
 from bench.common import (
@@ -36,7 +37,8 @@ from models.llm import LlamaCppLLM
 
 def ask(services: Any, question: str) -> dict[str, Any]:
     answers = services.answers
-    prepared = answers.prepare(question, ["demo"], allowed={"demo"})
+    prepared = answers.prepare(question, ["demo"], allowed={"demo"},
+                               asker=Principal.operator())
     stream = answers.start(prepared)
     text = "".join(stream) if stream is not None else ""
     record = answers.finish(prepared, text, stream)

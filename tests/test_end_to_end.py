@@ -16,8 +16,9 @@ import pytest
 from fastapi.testclient import TestClient
 
 from app.main import create_app
-from app.services import build_services
+from app.services import Services, build_services
 from app.settings import Settings
+from tests.access import sign_in
 from tests.conftest import DEMO_KB
 
 pytestmark = pytest.mark.slow
@@ -41,6 +42,10 @@ def demo_settings(tmp_path_factory: pytest.TempPathFactory) -> Settings:
 @pytest.fixture(scope="module")
 def api(demo_settings: Settings) -> Iterator[TestClient]:
     with TestClient(create_app(demo_settings)) as client:
+        sign_in(client, roles=["agent"])
+        services: Services = client.app.state.services  # type: ignore[attr-defined]
+        services.access.set_grants("demo", everyone=True)
+        services.access.set_grants("demo-nl", everyone=True)
         yield client
 
 

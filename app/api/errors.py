@@ -13,7 +13,7 @@ from fastapi.exceptions import RequestValidationError
 from fastapi.responses import JSONResponse
 from starlette.exceptions import HTTPException
 
-from app.errors import Busy, VraagbaakError
+from app.errors import Busy, Unauthorized, VraagbaakError
 
 log = logging.getLogger("vraagbaak.api")
 
@@ -28,6 +28,8 @@ def install(app: FastAPI) -> None:
     @app.exception_handler(VraagbaakError)
     async def domain_error(_request: Request, exc: VraagbaakError) -> JSONResponse:
         headers = {"Retry-After": str(exc.retry_after)} if isinstance(exc, Busy) else None
+        if isinstance(exc, Unauthorized):
+            headers = {"WWW-Authenticate": "Bearer"}
         return error_response(exc.status, exc.code, exc.message, headers)
 
     @app.exception_handler(RequestValidationError)

@@ -28,5 +28,45 @@ class OpenAIChatRequest(BaseModel):
     model: str = Field("vraagbaak", description="Ignored: the server's configured model answers.")
     messages: list[OpenAIMessage] = Field(min_length=1)
     stream: bool = False
+    max_tokens: int | None = Field(
+        None, ge=1, description="At most the server's llm.max_answer_tokens (the cap wins).")
     collections: list[str] = Field(
         default_factory=list, description="Vraagbaak extension: collections to search.")
+
+
+class LoginRequest(BaseModel):
+    username: str = Field(min_length=1, max_length=64)
+    password: str = Field(min_length=1, max_length=1024)
+
+
+class TokenRequest(BaseModel):
+    name: str = Field("", max_length=100, description="What the token is for.")
+    expires_days: int | None = Field(
+        None, ge=1, le=366, description="Lifetime in days; default: the server's auth.token_days.")
+
+
+class UserCreate(BaseModel):
+    username: str = Field(min_length=1, max_length=64)
+    roles: list[str] = Field(min_length=1, description="agent, reviewer, evaluator, admin.")
+    teams: list[str] = Field(default_factory=list)
+    password: str | None = Field(None, max_length=1024, description="At least 12 characters; "
+                                 "none: the user signs in with API tokens only.")
+    display_name: str = Field("", max_length=200)
+
+
+class UserUpdate(BaseModel):
+    roles: list[str] | None = None
+    teams: list[str] | None = None
+    active: bool | None = Field(None, description="false disables the account and revokes "
+                                "all its tokens and sessions.")
+    password: str | None = Field(None, max_length=1024)
+    display_name: str | None = Field(None, max_length=200)
+
+
+class TeamCreate(BaseModel):
+    name: str = Field(min_length=1, max_length=64)
+
+
+class GrantsRequest(BaseModel):
+    everyone: bool = Field(False, description="Every signed-in user may read it.")
+    teams: list[str] = Field(default_factory=list, description="Teams that may read it.")

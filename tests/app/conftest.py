@@ -9,6 +9,7 @@ from fastapi.testclient import TestClient
 from app.main import create_app
 from app.services import Services
 from app.settings import Settings
+from tests.access import sign_in
 from tests.fakes import FakeEmbedder, FakeLLM
 
 
@@ -16,7 +17,7 @@ from tests.fakes import FakeEmbedder, FakeLLM
 def client(settings: Settings, fake_llm: FakeLLM, kb: Path) -> Iterator[TestClient]:
     app = create_app(settings, embedder=FakeEmbedder(), llm=fake_llm)
     with TestClient(app, raise_server_exceptions=False) as c:
-        services: Services = app.state.services
+        services: Services = sign_in(c)  # an agent who is also an admin
         services.collections.upsert("kb", kb, "en")
         services.indexer.sync("kb")
         yield c

@@ -7,6 +7,7 @@ from fastapi.testclient import TestClient
 from app.main import create_app
 from app.services import Services
 from app.settings import LLMSettings, RetrievalSettings, Settings
+from tests.access import sign_in
 from tests.fakes import FakeEmbedder, FakeLLM
 
 
@@ -45,7 +46,7 @@ def test_citation_to_a_chunk_that_was_not_retrieved_is_dropped(settings: Setting
                                                                kb: Path) -> None:
     llm = FakeLLM(["The certificate expired [1]. Call 555-0000 [9]."])
     with TestClient(create_app(settings, embedder=FakeEmbedder(), llm=llm)) as c:
-        services: Services = c.app.state.services  # type: ignore[attr-defined]
+        services: Services = sign_in(c)
         services.collections.upsert("kb", kb, "en")
         services.indexer.sync("kb")
         body = c.post("/v1/chat", json={"question": "VPN error NWL-VPN-809"}).json()
@@ -94,7 +95,7 @@ def test_full_queue_answers_503_at_once_while_health_and_search_stay_fast(
     settings = Settings(data_dir=tmp_path / "d", llm=LLMSettings(queue_size=1),
                         retrieval=RetrievalSettings(min_dense_score=0.2))
     with TestClient(create_app(settings, embedder=FakeEmbedder(), llm=llm)) as c:
-        services: Services = c.app.state.services  # type: ignore[attr-defined]
+        services: Services = sign_in(c)
         services.collections.upsert("kb", kb, "en")
         services.indexer.sync("kb")
         q = {"question": "VPN error NWL-VPN-809"}

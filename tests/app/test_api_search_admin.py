@@ -46,4 +46,6 @@ def test_health_and_readiness(client: TestClient) -> None:
     ready = client.get("/readyz")
     assert ready.status_code == 200
     assert ready.json()["checks"]["database"] == "ok"
-    assert ready.json()["checks"]["collection:kb"] != "not indexed"
+    assert ready.json()["checks"]["collections"] == {"serving": 1, "not_indexed": 0,
+                                                     "failing": 0}
+    assert "kb" not in ready.text  # unauthenticated: no collection names

@@ -12,6 +12,7 @@ from pathlib import Path
 import psycopg
 import pytest
 
+from app.principal import Principal
 from app.services import Services, build_services
 from app.settings import RetrievalSettings, Settings
 from tests.fakes import FakeEmbedder, FakeLLM
@@ -49,9 +50,11 @@ def test_ingest_search_answer_on_postgres(pg_services: Services, kb: Path) -> No
     assert pg_services.indexer.sync("kb").unchanged == 3  # incremental on PostgreSQL too
     hits = pg_services.search.search("printer error P-203", ["kb"], allowed={"kb"}).hits
     assert hits[0].document == "printing/printers.md"
-    answer = pg_services.answers.answer("VPN error NWL-VPN-809", ["kb"], allowed={"kb"})
+    operator = Principal.operator()
+    answer = pg_services.answers.answer("VPN error NWL-VPN-809", ["kb"], allowed={"kb"},
+                                        asker=operator)
     assert answer["citations"][0]["document"] == "vpn.md"
-    stored = pg_services.answers.get(answer["answer_id"], readable={"kb"})
+    stored = pg_services.answers.get(answer["answer_id"], readable={"kb"}, viewer=operator)
     assert stored["retrieved"] and stored["prompt"] == "answer@1"
 
 

@@ -10,7 +10,7 @@ from fastapi import APIRouter
 from sse_starlette.sse import EventSourceResponse
 from starlette.concurrency import run_in_threadpool
 
-from app.api.deps import Readable, ServicesDep
+from app.api.deps import Asker, CurrentUser, Readable, ServicesDep
 from app.api.schemas import ChatRequest
 from app.errors import VraagbaakError
 
@@ -18,11 +18,11 @@ router = APIRouter(prefix="/v1", tags=["chat"])
 
 
 @router.post("/chat", response_model=None)
-async def chat(body: ChatRequest, services: ServicesDep,
+async def chat(body: ChatRequest, services: ServicesDep, asker: Asker,
                readable: Readable) -> dict[str, Any] | EventSourceResponse:
     answers = services.answers
     prepared = await run_in_threadpool(
-        answers.prepare, body.question, body.collections, allowed=readable)
+        answers.prepare, body.question, body.collections, allowed=readable, asker=asker)
     stream = answers.start(prepared)  # Busy -> 503 before any byte is sent
     if not body.stream:
         text = "".join([tok async for tok in stream]) if stream is not None else ""
@@ -45,5 +45,6 @@ async def chat(body: ChatRequest, services: ServicesDep,
 
 
 @router.get("/answers/{answer_id}")
-def get_answer(answer_id: str, services: ServicesDep, readable: Readable) -> dict[str, Any]:
-    return services.answers.get(answer_id, readable=readable)
+def get_answer(answer_id: str, services: ServicesDep, user: CurrentUser,
+               readable: Readable) -> dict[str, Any]:
+    return services.answers.get(answer_id, readable=readable, viewer=user)

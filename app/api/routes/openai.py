@@ -15,7 +15,7 @@ from fastapi import APIRouter
 from sse_starlette.sse import EventSourceResponse
 from starlette.concurrency import run_in_threadpool
 
-from app.api.deps import Readable, ServicesDep
+from app.api.deps import Asker, Readable, ServicesDep
 from app.api.schemas import OpenAIChatRequest
 from app.errors import InvalidInput, VraagbaakError
 
@@ -31,15 +31,15 @@ def _extras(final: dict[str, Any]) -> dict[str, Any]:
 
 
 @router.post("/chat/completions", response_model=None)
-async def completions(body: OpenAIChatRequest, services: ServicesDep,
+async def completions(body: OpenAIChatRequest, services: ServicesDep, asker: Asker,
                       readable: Readable) -> dict[str, Any] | EventSourceResponse:
     questions = [m.text() for m in body.messages if m.role == "user"]
     if not questions:
         raise InvalidInput("messages must contain a user message", code="no_user_message")
     answers = services.answers
     prepared = await run_in_threadpool(
-        answers.prepare, questions[-1], body.collections, allowed=readable)
-    stream = answers.start(prepared)
+        answers.prepare, questions[-1], body.collections, allowed=readable, asker=asker)
+    stream = answers.start(prepared, max_tokens=body.max_tokens)
     created = int(time.time())
     model = services.worker.llm.model_id
 

@@ -7,7 +7,7 @@ from typing import Annotated, Any
 from fastapi import APIRouter, Query
 from starlette.concurrency import run_in_threadpool
 
-from app.api.deps import Readable, ServicesDep
+from app.api.deps import Agent, CurrentUser, Readable, ServicesDep
 
 router = APIRouter(prefix="/v1", tags=["search"])
 
@@ -15,6 +15,7 @@ router = APIRouter(prefix="/v1", tags=["search"])
 @router.get("/search")
 async def search(
     services: ServicesDep,
+    user: Agent,
     readable: Readable,
     q: Annotated[str, Query(min_length=1, max_length=4000, description="The query.")],
     collection: Annotated[list[str] | None, Query(description="Repeatable; none = all.")] = None,
@@ -22,6 +23,9 @@ async def search(
 ) -> dict[str, Any]:
     result = await run_in_threadpool(
         services.search.search, q, collection or [], allowed=readable, k=k)
+    await run_in_threadpool(
+        services.audit.record, user.actor, "searched", "", query=q[:1000],
+        collections=sorted(result.snapshot_ids), shown=[h.chunk_id for h in result.hits])
     return {
         "query": q,
         "results": [
@@ -35,5 +39,11 @@ async def search(
 
 
 @router.get("/collections")
-def collections(services: ServicesDep, readable: Readable) -> dict[str, Any]:
-    return {"collections": services.collections.list(readable=readable)}
+def collections(services: ServicesDep, user: CurrentUser, readable: Readable) -> dict[str, Any]:
+    """The collections the caller may read; admins also see who may read each."""
+    listed = services.collections.list(readable=readable)
+    if user.is_admin:
+        grants = services.access.all_grants()
+        for c in listed:
+            c["access"] = {k: v for k, v in grants[c["name"]].items() if k != "collection"}
+    return {"collections": listed}

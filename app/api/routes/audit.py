@@ -1,0 +1,45 @@
+"""Admin: export and verify the audit trail."""
+
+from __future__ import annotations
+
+from datetime import datetime
+from typing import Annotated, Any, Literal
+
+from fastapi import APIRouter, Query
+from fastapi.responses import StreamingResponse
+
+from app.api.deps import Admin, ServicesDep
+from app.audit import AuditFilter, to_csv, to_jsonl
+
+router = APIRouter(prefix="/v1/admin/audit", tags=["admin: audit"])
+
+
+@router.get("", response_class=StreamingResponse)
+def export(
+    services: ServicesDep,
+    admin: Admin,
+    actor: Annotated[str | None, Query(max_length=128, description="Who (username).")] = None,
+    action: Annotated[str | None, Query(max_length=64, description="e.g. login_failed.")] = None,
+    since: Annotated[datetime | None, Query(description="ISO time, inclusive.")] = None,
+    until: Annotated[datetime | None, Query(description="ISO time, exclusive.")] = None,
+    limit: Annotated[int | None, Query(ge=1, le=1_000_000)] = None,
+    format: Annotated[Literal["jsonl", "csv"], Query()] = "jsonl",
+) -> StreamingResponse:
+    """The audit trail as JSON lines or CSV, oldest first, filtered."""
+    where = AuditFilter(actor=actor, action=action, since=since, until=until, limit=limit)
+    services.audit.record(admin.actor, "audit_exported", format=format,
+                          filter={"actor": actor, "action": action, "since": str(since or ""),
+                                  "until": str(until or ""), "limit": limit})
+    rows = services.audit.entries(where)
+    if format == "csv":
+        return StreamingResponse(to_csv(rows), media_type="text/csv",
+                                 headers={"Content-Disposition": "attachment; filename=audit.csv"})
+    return StreamingResponse(to_jsonl(rows), media_type="application/x-ndjson")
+
+
+@router.get("/verify")
+def verify(services: ServicesDep, _admin: Admin) -> dict[str, Any]:
+    """Recompute the hash chain; names the first broken entry."""
+    v = services.audit.verify()
+    return {"ok": v.ok, "entries": v.entries, "head_hash": v.head_hash,
+            "broken_seq": v.broken_seq, "reason": v.reason}

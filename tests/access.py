@@ -1,0 +1,34 @@
+"""Helpers for tests that need a signed-in caller: real users and real API tokens."""
+
+from __future__ import annotations
+
+from collections.abc import Iterable
+
+from fastapi.testclient import TestClient
+
+from app.services import Services
+
+
+def make_user(services: Services, username: str, roles: Iterable[str],
+              teams: Iterable[str] = (), *, password: str | None = None) -> str:
+    """Create a user (and missing teams) and return a fresh API token for them."""
+    existing = {t["name"] for t in services.users.teams()}
+    for team in teams:
+        if team not in existing:
+            services.users.create_team(team)
+    services.users.create(username, roles=roles, teams=teams, password=password)
+    token, _view = services.identity.tokens.create(
+        services.users.get(username)["id"], name="test")
+    return token
+
+
+def bearer(token: str) -> dict[str, str]:
+    return {"Authorization": f"Bearer {token}"}
+
+
+def sign_in(client: TestClient, username: str = "tester",
+            roles: Iterable[str] = ("agent", "admin")) -> Services:
+    """Make ``client`` send a token of a new user with ``roles`` on every request."""
+    services: Services = client.app.state.services  # type: ignore[attr-defined]
+    client.headers.update(bearer(make_user(services, username, roles)))
+    return services
