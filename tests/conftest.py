@@ -2,9 +2,11 @@
 
 from __future__ import annotations
 
+import uuid
 from collections.abc import Iterator
 from pathlib import Path
 
+import psycopg
 import pytest
 
 from app.services import Services, build_services
@@ -59,3 +61,40 @@ def indexed(services: Services, kb: Path) -> Services:
     services.collections.upsert("kb", kb, "en")
     services.indexer.sync("kb")
     return services
+
+
+PG_ADMIN = "postgresql://postgres@127.0.0.1:5432/postgres"
+
+
+def create_pg_database() -> tuple[str, str]:
+    """A fresh database on the local PostgreSQL: (SQLAlchemy URL, name)."""
+    name = f"vraagbaak_test_{uuid.uuid4().hex[:10]}"
+    with psycopg.connect(PG_ADMIN, autocommit=True) as conn:
+        conn.execute(f'CREATE DATABASE "{name}"')
+    return f"postgresql+psycopg://postgres@127.0.0.1:5432/{name}", name
+
+
+def drop_pg_database(name: str) -> None:
+    with psycopg.connect(PG_ADMIN, autocommit=True) as conn:
+        conn.execute(f'DROP DATABASE IF EXISTS "{name}" WITH (FORCE)')
+
+
+@pytest.fixture
+def pg_url() -> Iterator[str]:
+    url, name = create_pg_database()
+    try:
+        yield url
+    finally:
+        drop_pg_database(name)
+
+
+@pytest.fixture(params=["sqlite", pytest.param("postgres", marks=pytest.mark.postgres)])
+def db_settings(request: pytest.FixtureRequest, tmp_path: Path) -> Iterator[Settings]:
+    """Settings on SQLite and, as a second run of the same test, on PostgreSQL."""
+    url, name = create_pg_database() if request.param == "postgres" else ("", "")
+    try:
+        yield Settings(data_dir=tmp_path / "data", database_url=url,
+                       retrieval=RetrievalSettings(min_dense_score=0.2))
+    finally:
+        if name:
+            drop_pg_database(name)

@@ -50,6 +50,7 @@ class FakeLLM:
         self.replies = list(replies)
         self.prompts: list[Messages] = []
         self.stops: list[tuple[str, ...]] = []
+        self.max_tokens: list[int] = []
         self.gate = gate
         self.started = threading.Event()
 
@@ -61,9 +62,23 @@ class FakeLLM:
                     stop: Sequence[str] = ()) -> Iterator[str]:
         self.prompts.append(messages)
         self.stops.append(tuple(stop))
+        self.max_tokens.append(max_tokens)
         self.started.set()
         if self.gate is not None:
             self.gate.wait(timeout=30)
         reply = self.replies.pop(0) if len(self.replies) > 1 else self.replies[0]
         for word in reply.split(" "):
             yield word + " "
+
+
+class EchoLLM(FakeLLM):
+    """Answers with the whole prompt it was given, so anything that reaches the prompt also
+    reaches the response: the strictest stand-in for a model that repeats its context."""
+
+    def __init__(self) -> None:
+        super().__init__()
+
+    def stream_chat(self, messages: Messages, *, max_tokens: int,
+                    stop: Sequence[str] = ()) -> Iterator[str]:
+        self.replies = [" ".join(m["content"] for m in messages) + " [1]"]
+        return super().stream_chat(messages, max_tokens=max_tokens, stop=stop)

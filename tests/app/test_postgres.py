@@ -5,11 +5,9 @@ Each run creates its own database on 127.0.0.1:5432 and drops it afterwards.
 
 from __future__ import annotations
 
-import uuid
 from collections.abc import Iterator
 from pathlib import Path
 
-import psycopg
 import pytest
 
 from app.principal import Principal
@@ -18,19 +16,6 @@ from app.settings import RetrievalSettings, Settings
 from tests.fakes import FakeEmbedder, FakeLLM
 
 pytestmark = pytest.mark.postgres
-ADMIN = "postgresql://postgres@127.0.0.1:5432/postgres"
-
-
-@pytest.fixture
-def pg_url() -> Iterator[str]:
-    name = f"vraagbaak_test_{uuid.uuid4().hex[:10]}"
-    with psycopg.connect(ADMIN, autocommit=True) as conn:
-        conn.execute(f'CREATE DATABASE "{name}"')
-    try:
-        yield f"postgresql+psycopg://postgres@127.0.0.1:5432/{name}"
-    finally:
-        with psycopg.connect(ADMIN, autocommit=True) as conn:
-            conn.execute(f'DROP DATABASE IF EXISTS "{name}" WITH (FORCE)')
 
 
 @pytest.fixture
