@@ -36,6 +36,10 @@ install: $(VENV)/.installed
 run: install
 	$(BIN)/vraagbaak ingest demo/kb --collection demo
 	$(BIN)/vraagbaak ingest demo/kb-nl --collection demo-nl --language nl
+	$(BIN)/vraagbaak grants add demo --everyone
+	$(BIN)/vraagbaak grants add demo-nl --everyone
+	@# the first run prints the admin's generated password once; later runs leave it alone
+	$(BIN)/vraagbaak users create admin --role admin --generate-password --if-missing
 	$(BIN)/vraagbaak serve --host 127.0.0.1 --port 8000
 
 serve: install

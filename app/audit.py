@@ -10,8 +10,8 @@ The chain proves the log was not edited *after the fact by someone who did not r
 later hash*; an attacker with write access who rewrites the whole tail is caught only by
 comparing with a head hash recorded elsewhere, which is why ``verify`` prints it.
 
-Details are scrubbed before they are hashed: a key that names a secret (password, token,
-secret, api_key, cookie, authorization) never has its value stored.
+Details are scrubbed before they are hashed: a key whose last word names a secret (password,
+token, secret, api_key, cookie, authorization) never has its value stored.
 """
 
 from __future__ import annotations
@@ -20,6 +20,7 @@ import csv
 import hashlib
 import io
 import json
+import re
 from collections.abc import Iterator
 from dataclasses import dataclass
 from datetime import UTC, datetime
@@ -32,7 +33,10 @@ from app.identity_tables import AuditEntry, AuditHead
 from app.tables import utcnow
 
 GENESIS = "0" * 64
-SECRET_KEYS = ("password", "token", "secret", "api_key", "apikey", "cookie", "authorization")
+# the last word of a key names a secret: password, llm.api_key, session_cookie, csrf_token;
+# but not token_id, token_days or cookie_secure, which the trail needs in clear
+SECRET_KEY = re.compile(
+    r"(^|[._-])(password|passwd|secret|api_?key|cookie|authorization|token)$", re.IGNORECASE)
 FIELDS = ("seq", "at", "actor", "action", "target", "details", "prev_hash", "hash")
 
 
@@ -55,10 +59,10 @@ def entry_hash(seq: int, at: datetime, actor: str, action: str, target: str,
 def scrub(value: Any) -> Any:
     """A JSON-safe copy with the value of every secret-named key replaced."""
     if isinstance(value, dict):
-        return {str(k): "[redacted]" if any(w in str(k).lower() for w in SECRET_KEYS)
-                else scrub(v) for k, v in value.items()}
+        return {str(k): "[redacted]" if SECRET_KEY.search(str(k)) else scrub(v)
+                for k, v in value.items()}
     if isinstance(value, list | tuple | set | frozenset):
-        items = sorted(value) if isinstance(value, set | frozenset) else value
+        items = sorted(value, key=repr) if isinstance(value, set | frozenset) else value
         return [scrub(v) for v in items]
     if value is None or isinstance(value, bool | int | float | str):
         return value
@@ -108,26 +112,24 @@ class AuditLog:
         """Recompute the chain from the first entry; stop at the first break."""
         prev, expected = GENESIS, 1
         with self._sessions() as session:
-            rows = session.scalars(select(AuditEntry).order_by(AuditEntry.seq)
-                                   .execution_options(yield_per=1000))
-            for e in rows:
-                if e.seq != expected:
-                    return Verification(False, expected - 1, prev, expected,
-                                        f"entry {expected} is missing")
-                if e.prev_hash != prev:
-                    return Verification(False, expected - 1, prev, e.seq,
-                                        f"entry {e.seq} does not link to entry {e.seq - 1}: "
-                                        "one of them was changed")
-                if entry_hash(e.seq, e.at, e.actor, e.action, e.target, e.details,
-                              e.prev_hash) != e.hash:
-                    return Verification(False, expected - 1, prev, e.seq,
-                                        f"entry {e.seq} was changed after it was written")
-                prev, expected = e.hash, expected + 1
+            stmt = select(AuditEntry).order_by(AuditEntry.seq).execution_options(yield_per=1000)
+            with session.scalars(stmt) as rows:  # closes PostgreSQL's server-side cursor
+                for e in rows:
+                    broken = _check(e, expected, prev)
+                    if broken:
+                        return Verification(False, expected - 1, prev, *broken)
+                    prev, expected = e.hash, expected + 1
             head = session.get(AuditHead, 1)
         count = expected - 1
-        if head is None or head.seq != count or head.hash != prev:
+        if head is None or head.seq > count:
             return Verification(False, count, prev, count + 1,
                                 f"entries after {count} were removed")
+        if head.seq < count:
+            return Verification(False, count, prev, head.seq + 1,
+                                f"entries after {head.seq} were added outside the audit log")
+        if head.hash != prev:
+            return Verification(False, count - 1, prev, count,
+                                f"entry {count} was changed after it was written")
         return Verification(True, count, prev)
 
     def entries(self, where: AuditFilter = AuditFilter()) -> Iterator[dict[str, Any]]:
@@ -140,10 +142,11 @@ class AuditLog:
             stmt = stmt.where(AuditEntry.at >= _as_utc(where.since))
         if where.until:
             stmt = stmt.where(AuditEntry.at < _as_utc(where.until))
-        if where.limit:
+        if where.limit is not None:
             stmt = stmt.limit(where.limit)
-        with self._sessions() as session:
-            for e in session.scalars(stmt.execution_options(yield_per=1000)):
+        with (self._sessions() as session,
+              session.scalars(stmt.execution_options(yield_per=1000)) as rows):
+            for e in rows:
                 yield {"seq": e.seq, "at": _utc_text(e.at), "actor": e.actor,
                        "action": e.action, "target": e.target, "details": e.details,
                        "prev_hash": e.prev_hash, "hash": e.hash}
@@ -164,6 +167,17 @@ class AuditLog:
             return None
         return self.record("system", "settings_changed", "settings", changed=changed,
                            settings=flat)
+
+
+def _check(e: AuditEntry, expected: int, prev: str) -> tuple[int, str] | None:
+    """(broken seq, reason) if entry ``e`` breaks the chain at position ``expected``."""
+    if e.seq != expected:
+        return expected, f"entry {expected} is missing"
+    if e.prev_hash != prev:
+        return e.seq, f"entry {e.seq} does not link to entry {e.seq - 1}: one of them was changed"
+    if entry_hash(e.seq, e.at, e.actor, e.action, e.target, e.details, e.prev_hash) != e.hash:
+        return e.seq, f"entry {e.seq} was changed after it was written"
+    return None
 
 
 def to_jsonl(rows: Iterator[dict[str, Any]]) -> Iterator[str]:

@@ -19,7 +19,7 @@ from rich.console import Console
 from rich.table import Table
 
 from app.audit import AuditFilter, to_csv, to_jsonl
-from app.errors import Conflict, InvalidInput
+from app.errors import InvalidInput
 from app.principal import Principal
 from app.services import Services, build_services
 from app.settings import Settings
@@ -69,26 +69,30 @@ def users_create(
     team: Teams = None,
     password_stdin: Annotated[bool, typer.Option(
         "--password-stdin", help="Read the password from standard input.")] = False,
+    generate_password: Annotated[bool, typer.Option(
+        "--generate-password", help="Generate a random password and print it once.")] = False,
     no_password: Annotated[bool, typer.Option(
         "--no-password", help="No password sign-in: API tokens only.")] = False,
     if_missing: Annotated[bool, typer.Option(
         "--if-missing", help="Do nothing if the user exists (for scripts).")] = False,
 ) -> None:
-    """Create a user. Without --password-stdin you are prompted; when not on a terminal a
-    random password is generated and printed once.
+    """Create a user. The password is prompted for; when not on a terminal (or with
+    --generate-password) a random one is generated and printed once.
 
     Example: vraagbaak users create admin --role admin
     """
     with services() as s:
-        password, generated = (None, False) if no_password else read_password(password_stdin)
-        try:
-            user = s.users.create(username, roles=role or ["agent"], teams=team or [],
-                                  password=password)
-        except Conflict:
-            if if_missing:
-                out.print(f"user {username} exists; left as it is")
-                return
-            raise
+        if if_missing and any(u["username"] == username for u in s.users.all()):
+            out.print(f"user {username} exists; left as it is")
+            return
+        if no_password:
+            password, generated = None, False
+        elif generate_password:
+            password, generated = secrets.token_urlsafe(15), True
+        else:
+            password, generated = read_password(password_stdin)
+        user = s.users.create(username, roles=role or ["agent"], teams=team or [],
+                              password=password)
         s.audit.record(OPERATOR.actor, "user_created", username, roles=user["roles"],
                        teams=user["teams"], sign_in=user["password_set"])
     out.print(f"created {username} ({', '.join(user['roles'])})"
@@ -170,7 +174,7 @@ def tokens_create(
     with services() as s:
         token, view = s.identity.create_token(
             OPERATOR, username, name=name,
-            expires_days=expires_days or s.settings.auth.token_days)
+            expires_days=s.settings.auth.token_days if expires_days is None else expires_days)
     err.print(f"token {view['prefix']} for {username}, expires {view['expires_at']}")
     print(token)
 
@@ -222,9 +226,10 @@ def _change(collection: str, everyone: bool | None, add: list[str], remove: list
     with services() as s:
         before, after = s.access.set_grants(collection, everyone=everyone, add=add,
                                             remove=remove)
-        s.audit.record(OPERATOR.actor, "grants_changed", collection,
-                       before={k: before[k] for k in ("everyone", "teams")},
-                       after={k: after[k] for k in ("everyone", "teams")})
+        if before != after:
+            s.audit.record(OPERATOR.actor, "grants_changed", collection,
+                           before={k: before[k] for k in ("everyone", "teams")},
+                           after={k: after[k] for k in ("everyone", "teams")})
     _print_grants(after)
 
 

@@ -71,7 +71,8 @@ def build_llm(settings: Settings) -> LLMProtocol:
     if cfg.backend == "openai":
         return OpenAICompatibleLLM(cfg.base_url, cfg.model, api_key=cfg.api_key,
                                    timeout_s=cfg.timeout_s)
-    return LlamaCppLLM(cfg.model, context_tokens=cfg.context_tokens, threads=cfg.threads)
+    return LlamaCppLLM(cfg.model, context_tokens=cfg.context_tokens, threads=cfg.threads,
+                       extra_buffer_types=cfg.extra_buffer_types)
 
 
 def build_services(settings: Settings, *, embedder: EmbedderProtocol | None = None,

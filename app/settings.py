@@ -34,6 +34,9 @@ class LLMSettings(BaseModel):
     api_key: str = Field("", description="Bearer token for the OpenAI-compatible server, if any.")
     context_tokens: int = Field(4096, ge=512, description="llama.cpp context window (n_ctx).")
     threads: int = Field(2, ge=1, description="llama.cpp n_threads and n_threads_batch.")
+    extra_buffer_types: bool = Field(
+        False, description="llama.cpp use_extra_bufts (weight repacking, AMX kernels). Off: "
+        "the AMX kernels crashed on Xeon CPUs with AMX in a native build.")
     max_answer_tokens: int = Field(200, ge=16, le=2048, description="Cap on generated tokens.")
     queue_size: int = Field(
         4, ge=1, description="Answers that may wait for the single LLM worker; more get 503."

@@ -7,7 +7,9 @@ service drives them from its single LLM worker thread (app/llm_worker.py).
 from __future__ import annotations
 
 import json
+import threading
 from collections.abc import Iterator, Sequence
+from contextlib import contextmanager
 from pathlib import Path
 from typing import Any, Protocol
 
@@ -31,17 +33,50 @@ class LLMProtocol(Protocol):
         ...
 
 
+_DEFAULTS_LOCK = threading.Lock()
+
+
+@contextmanager
+def _model_defaults(**fields: Any) -> Iterator[None]:
+    """Let ``Llama()`` start from llama.cpp's default model parameters with ``fields`` set."""
+    import llama_cpp.llama_cpp as low
+
+    with _DEFAULTS_LOCK:
+        original = low.llama_model_default_params
+
+        def adjusted() -> Any:
+            params = original()
+            for name, value in fields.items():
+                setattr(params, name, value)
+            return params
+
+        low.llama_model_default_params = adjusted
+        try:
+            yield
+        finally:
+            low.llama_model_default_params = original
+
+
 class LlamaCppLLM:
     """A local GGUF model through llama-cpp-python, loaded on first use.
 
     ``n_threads_batch`` is set explicitly: its default oversubscribes small machines.
     Decoding is greedy (temperature 0) so answers are reproducible.
+
+    ``extra_buffer_types`` is llama.cpp's ``use_extra_bufts`` (CPU weight repacking and the
+    AMX matmul kernels). It is off by default: on a Xeon with AMX, a native build's
+    ``ggml_backend_amx_mul_mat`` segfaulted on the first decode (seen on this project's
+    machines, gdb backtrace in the README), and the smaller default model gains nothing from
+    repacking. llama-cpp-python doesn't expose the field, so the default model parameters are
+    adjusted for the duration of the load, under a lock.
     """
 
-    def __init__(self, model: str, *, context_tokens: int = 4096, threads: int = 2) -> None:
+    def __init__(self, model: str, *, context_tokens: int = 4096, threads: int = 2,
+                 extra_buffer_types: bool = False) -> None:
         self._path: Path = resolve_gguf(model)
         self._context_tokens = context_tokens
         self._threads = threads
+        self._extra_buffer_types = extra_buffer_types
         self._llama: Any = None
 
     @property
@@ -52,13 +87,14 @@ class LlamaCppLLM:
         if self._llama is None:
             from llama_cpp import Llama
 
-            self._llama = Llama(
-                model_path=str(self._path),
-                n_ctx=self._context_tokens,
-                n_threads=self._threads,
-                n_threads_batch=self._threads,
-                verbose=False,
-            )
+            with _model_defaults(use_extra_bufts=self._extra_buffer_types):
+                self._llama = Llama(
+                    model_path=str(self._path),
+                    n_ctx=self._context_tokens,
+                    n_threads=self._threads,
+                    n_threads_batch=self._threads,
+                    verbose=False,
+                )
 
     def stream_chat(self, messages: Messages, *, max_tokens: int,
                     stop: Sequence[str] = ()) -> Iterator[str]:

@@ -43,3 +43,15 @@ def test_models_resolve_from_installed_packages_only(tmp_path) -> None:  # type:
         resolve_embedder("sentence-transformers/all-mpnet-base-v2")  # a hub name: refused
     with pytest.raises(ModelNotFound):
         LlamaCppLLM(str(tmp_path / "missing.gguf"))
+
+
+def test_llama_model_defaults_are_adjusted_only_during_a_load() -> None:
+    import llama_cpp.llama_cpp as low
+
+    from models.llm import _model_defaults
+
+    original = low.llama_model_default_params
+    assert original().use_extra_bufts is True  # llama.cpp's default: AMX/repack kernels on
+    with _model_defaults(use_extra_bufts=False):
+        assert low.llama_model_default_params().use_extra_bufts is False
+    assert low.llama_model_default_params is original

@@ -35,7 +35,8 @@ def set_grants(name: str, body: GrantsRequest, services: ServicesDep,
                admin: Admin) -> dict[str, Any]:
     """Replace who may read the collection: everyone, and/or a list of teams."""
     before, after = services.access.set_grants(name, everyone=body.everyone, teams=body.teams)
-    services.audit.record(admin.actor, "grants_changed", name,
-                          before={k: before[k] for k in ("everyone", "teams")},
-                          after={k: after[k] for k in ("everyone", "teams")})
+    if before != after:
+        services.audit.record(admin.actor, "grants_changed", name,
+                              before={k: before[k] for k in ("everyone", "teams")},
+                              after={k: after[k] for k in ("everyone", "teams")})
     return after
