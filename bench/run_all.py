@@ -16,7 +16,7 @@ from typing import Any
 
 from bench.common import ROOT, WORK, parser, print_table, save_results, warn_if_busy
 
-BENCHMARKS = ("ingest", "search", "chat", "retrieval_quality")
+BENCHMARKS = ("ingest", "search", "chat", "retrieval_quality", "access")
 
 
 def headline(name: str, figures: dict[str, Any]) -> list[dict[str, Any]]:
@@ -46,6 +46,9 @@ def headline(name: str, figures: dict[str, Any]) -> list[dict[str, Any]]:
         add("decode tokens/s (mean)", s["tokens_per_s_mean"])
         add("answer total p50 (ms)", s["answer_total_p50_ms"])
         add("refusal latency p50 (ms)", s["refusal_p50_ms"], f"refused {s['refusals_refused']}")
+    elif name == "access":
+        for r in figures["stages"]:
+            add(f"{r['backend']}: {r['stage']} p50/p95 ms", f"{r['p50_ms']} / {r['p95_ms']}")
     elif name == "retrieval_quality":
         for set_name, r in figures.items():
             if set_name.startswith("_"):
