@@ -88,7 +88,8 @@ class AnswerService:
         return question
 
     def prepare(self, question: str, collections: list[str], *, allowed: Names[str],
-                asker: Principal, prompt: str = "answer") -> Prepared:
+                asker: Principal, prompt: str = "answer",
+                variables: dict[str, str] | None = None) -> Prepared:
         question = self.validate_question(question)
         try:
             template = self._prompts.get(prompt)
@@ -114,7 +115,11 @@ class AnswerService:
                             refused=bool(refusal), refusal=refusal, started=started,
                             retrieval_ms=(time.perf_counter() - started) * 1000)
         if not prepared.refused:
-            prepared.messages = template.render(question, result.hits)
+            try:
+                prepared.messages = template.render(question, result.hits, **(variables or {}))
+            except KeyError as exc:
+                raise InvalidInput(f"prompt {template.ref} needs the field {exc}",
+                                   code="prompt_field_missing") from None
         return prepared
 
     def start(self, prepared: Prepared, *, max_tokens: int | None = None) -> TokenStream | None:
@@ -186,14 +191,15 @@ class AnswerService:
 
     def answer(self, question: str, collections: list[str], *, allowed: Names[str],
                asker: Principal, prompt: str = "answer", channel: str = "chat",
-               ) -> dict[str, Any]:
+               variables: dict[str, str] | None = None) -> dict[str, Any]:
         prepared = self.prepare(question, collections, allowed=allowed, asker=asker,
-                                prompt=prompt)
+                                prompt=prompt, variables=variables)
         stream = self.start(prepared)
         text = "".join(stream) if stream is not None else ""
         return self.finish(prepared, text, stream, channel=channel)
 
-    def get(self, answer_id: str, *, readable: Names[str], viewer: Principal) -> dict[str, Any]:
+    def get(self, answer_id: str, *, readable: Names[str], viewer: Principal,
+            audit: bool = True) -> dict[str, Any]:
         """An answer, to its asker or an admin, and only while the viewer may still read every
         collection it drew on; anyone else gets the same 404 as for an unknown id."""
         with self._sessions() as session:
@@ -201,7 +207,8 @@ class AnswerService:
         if (record is None or not set(record.collections) <= set(readable)
                 or not (viewer.is_admin or record.user_id == viewer.user_id)):
             raise NotFound("answer not found", code="answer_not_found")
-        self._audit.record(viewer.actor, "answer_viewed", answer_id)
+        if audit:
+            self._audit.record(viewer.actor, "answer_viewed", answer_id)
         return view(record, full=True)
 
 

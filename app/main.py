@@ -10,7 +10,18 @@ from fastapi import FastAPI
 
 from app.api import errors
 from app.api.body_limit import BodyLimit
-from app.api.routes import admin, audit, auth, chat, health, openai, search, users
+from app.api.routes import (
+    admin,
+    audit,
+    auth,
+    chat,
+    drafts,
+    health,
+    openai,
+    review,
+    search,
+    users,
+)
 from app.services import build_services
 from app.settings import Settings
 from models.embedder import EmbedderProtocol
@@ -29,6 +40,7 @@ def create_app(settings: Settings | None = None, *, embedder: EmbedderProtocol |
         if settings.warm_up:
             services.warm_up()
         services.worker.start()
+        services.webhooks.start()
         app.state.services = services
         try:
             yield
@@ -43,6 +55,6 @@ def create_app(settings: Settings | None = None, *, embedder: EmbedderProtocol |
     )
     errors.install(app)
     app.add_middleware(BodyLimit, max_bytes=settings.auth.max_body_kb * 1024)
-    for module in (health, auth, search, chat, openai, admin, users, audit):
+    for module in (health, auth, search, chat, openai, drafts, review, admin, users, audit):
         app.include_router(module.router)
     return app

@@ -18,15 +18,19 @@ from app.answering import AnswerService
 from app.audit import AuditLog
 from app.collections import CollectionService
 from app.db import make_engine, migrate, session_factory
+from app.drafts import DraftService
 from app.identity import IdentityService
 from app.indexing import Indexer, IndexingConfig
 from app.jobs import JobRunner
 from app.llm_worker import LLMWorker
 from app.rate_limits import RateLimits
+from app.review_queue import ReviewQueue
+from app.review_stats import ReviewStats
 from app.search import SearchService, SnapshotStore
 from app.settings import Settings
 from app.tokens import TokenService
 from app.users import UserService
+from app.webhooks import WebhookSender
 from models.embedder import EmbedderProtocol, SentenceTransformerEmbedder
 from models.llm import LlamaCppLLM, LLMProtocol, OpenAICompatibleLLM
 from models.pool import EmbedderPool
@@ -52,6 +56,10 @@ class Services:
     identity: IdentityService
     access: AccessService
     limits: RateLimits
+    drafts: DraftService
+    review: ReviewQueue
+    review_stats: ReviewStats
+    webhooks: WebhookSender
 
     def warm_up(self) -> None:
         """Load the models now, so the first question doesn't pay for it."""
@@ -61,6 +69,7 @@ class Services:
             load()
 
     def close(self) -> None:
+        self.webhooks.close()
         self.jobs.shutdown()
         self.worker.stop()
         self.engine.dispose()
@@ -104,12 +113,17 @@ def build_services(settings: Settings, *, embedder: EmbedderProtocol | None = No
     limits = RateLimits(chat=settings.auth.chat_rate, login=settings.auth.login_rate)
     identity = IdentityService(
         users, TokenService(sessions, session_hours=settings.auth.session_hours), audit, limits)
+    answers = AnswerService(sessions, search, worker, prompts, embedders, settings, audit)
+    drafts = DraftService(sessions, answers, audit)
+    webhooks = WebhookSender(sessions, settings.review, audit)
     return Services(
         settings=settings, engine=engine, sessions=sessions, embedder=embedder,
         embedders=embedders, worker=worker,
         prompts=prompts, collections=CollectionService(sessions), indexer=indexer,
-        jobs=JobRunner(sessions, indexer, audit), search=search,
-        answers=AnswerService(sessions, search, worker, prompts, embedders, settings, audit),
+        jobs=JobRunner(sessions, indexer, audit), search=search, answers=answers,
         audit=audit, users=users, identity=identity, access=AccessService(sessions),
-        limits=limits,
+        limits=limits, drafts=drafts, webhooks=webhooks,
+        review=ReviewQueue(sessions, drafts, audit, webhooks,
+                           claim_minutes=settings.review.claim_minutes),
+        review_stats=ReviewStats(sessions),
     )

@@ -12,7 +12,7 @@ from pathlib import Path
 from typing import Any, Literal
 
 from limits import parse
-from pydantic import BaseModel, Field, field_validator
+from pydantic import BaseModel, Field, field_validator, model_validator
 from pydantic_settings import BaseSettings, SettingsConfigDict
 
 
@@ -103,6 +103,28 @@ class AuthSettings(BaseModel):
         return value
 
 
+class ReviewSettings(BaseModel):
+    """The review queue and the webhook that tells the ticketing system about approvals."""
+
+    claim_minutes: float = Field(
+        30.0, gt=0, description="A reviewer's claim on a draft lapses after this long; "
+        "another reviewer may then take it over.")
+    webhook_urls: list[str] = Field(
+        default_factory=list, description="URLs that get every approved draft as signed JSON "
+        "(JSON list in the environment: '[\"https://tickets.local/hook\"]').")
+    webhook_secret: str = Field(
+        "", description="HMAC-SHA256 key for the X-Vraagbaak-Signature header; at least 16 "
+        "characters when webhook_urls is set in production.")
+    webhook_max_attempts: int = Field(6, ge=1, le=50, description="Deliveries tried this "
+                                      "often, with exponential backoff, then marked failed.")
+    webhook_backoff_s: float = Field(2.0, gt=0, description="Delay before the 2nd attempt; "
+                                     "doubles each time (capped at 10 minutes).")
+    webhook_timeout_s: float = Field(10.0, gt=0, description="HTTP timeout per attempt.")
+
+
+PLACEHOLDER_SECRETS = {"", "change-me", "changeme", "secret", "please-change-me"}
+
+
 class Settings(BaseSettings):
     """All configuration of a Vraagbaak process."""
 
@@ -136,6 +158,16 @@ class Settings(BaseSettings):
     retrieval: RetrievalSettings = Field(default_factory=RetrievalSettings)
     ingest: IngestSettings = Field(default_factory=IngestSettings)
     auth: AuthSettings = Field(default_factory=AuthSettings)
+    review: ReviewSettings = Field(default_factory=ReviewSettings)
+
+    @model_validator(mode="after")
+    def _no_placeholder_secret_in_production(self) -> Settings:
+        secret = self.review.webhook_secret
+        if self.environment == "production" and self.review.webhook_urls and (
+                secret.lower() in PLACEHOLDER_SECRETS or len(secret) < 16):
+            raise ValueError("review.webhook_secret must be a real secret (16+ characters) "
+                             "when webhooks are configured in production")
+        return self
 
     def audit_view(self) -> dict[str, Any]:
         """Every setting as one flat ``a.b -> value`` map for the audit trail (the audit log

@@ -1,9 +1,10 @@
 """The project's question-set format: one JSON object a line (see ``eval/sets/demo.jsonl``).
 
 Each line holds ``id``, ``question``, ``collections``, ``expected_documents`` (paths relative to
-the collection folder), optionally ``expected_pages``, ``key_facts``, ``must_refuse`` and
-``tags``. ``load_set`` validates every line and raises ``SetFormatError`` naming the first bad
-line, so a typo in a hand-written set fails loudly instead of silently scoring zero.
+the collection folder), ``key_facts``, ``must_refuse`` and ``tags``; optionally
+``expected_pages``, ``reference_answer`` (an approved reply, from the review queue) and
+``must_not`` (what a reviewer rejected an answer for). ``load_set`` validates every line and
+raises ``SetFormatError`` naming the first bad line, so a typo in a hand-written set fails loudly instead of silently scoring zero.
 """
 
 from __future__ import annotations
@@ -16,7 +17,7 @@ from typing import Any
 
 REQUIRED = ("id", "question", "collections", "expected_documents", "key_facts", "must_refuse",
             "tags")
-OPTIONAL = ("expected_pages",)
+OPTIONAL = ("expected_pages", "reference_answer", "must_not")
 
 
 class SetFormatError(ValueError):
@@ -35,6 +36,8 @@ class EvalQuestion:
     must_refuse: bool = False
     tags: tuple[str, ...] = ()
     expected_pages: tuple[int, ...] | None = field(default=None)
+    reference_answer: str | None = None
+    must_not: tuple[str, ...] = ()
 
     @property
     def answerable(self) -> bool:
@@ -51,6 +54,10 @@ class EvalQuestion:
             data["expected_pages"] = list(self.expected_pages)
         data |= {"key_facts": list(self.key_facts), "must_refuse": self.must_refuse,
                  "tags": list(self.tags)}
+        if self.reference_answer is not None:
+            data["reference_answer"] = self.reference_answer
+        if self.must_not:
+            data["must_not"] = list(self.must_not)
         return data
 
 
@@ -91,6 +98,9 @@ def parse_question(data: object) -> EvalQuestion:
         ):
             raise SetFormatError("'expected_pages' must be a list of page numbers (>= 1)")
         pages = tuple(raw)
+    reference = data.get("reference_answer")
+    if reference is not None and (not isinstance(reference, str) or not reference.strip()):
+        raise SetFormatError("'reference_answer' must be a non-empty string")
     return EvalQuestion(
         id=data["id"],
         question=data["question"],
@@ -100,6 +110,8 @@ def parse_question(data: object) -> EvalQuestion:
         must_refuse=data["must_refuse"],
         tags=_strings(data, "tags"),
         expected_pages=pages,
+        reference_answer=reference,
+        must_not=_strings(data, "must_not") if "must_not" in data else (),
     )
 
 

@@ -1,7 +1,7 @@
 """Load prompt templates from ``prompts/library/*.toml`` and render them into chat messages.
 
 A template file holds ``id``, ``version``, ``description``, a ``system`` text, a ``user`` text
-with ``{context}`` and ``{question}``, a ``context_item`` format for one retrieved chunk and the
+with ``{context}``, ``{question}`` and any other named fields the caller fills, a ``context_item`` format for one retrieved chunk and the
 ``stop`` sequences that end generation.
 Files are never edited in place: a change is a new file with a higher version, so every stored
 answer can name exactly the template that produced it.
@@ -49,8 +49,13 @@ class PromptTemplate:
     def ref(self) -> str:
         return f"{self.id}@{self.version}"
 
-    def render(self, question: str, chunks: Sequence[ContextChunk]) -> list[dict[str, str]]:
-        """Chat messages with the chunks numbered from 1 in the given order."""
+    def render(self, question: str, chunks: Sequence[ContextChunk],
+               **variables: str) -> list[dict[str, str]]:
+        """Chat messages with the chunks numbered from 1 in the given order.
+
+        ``variables`` fill the template's other fields (a customer reply's ``customer_name``,
+        ``language``, ``tone``); like the chunks, they are values, never re-interpreted.
+        """
         context = "\n\n".join(
             self.context_item.format(
                 n=n,
@@ -62,7 +67,8 @@ class PromptTemplate:
         )
         return [
             {"role": "system", "content": self.system},
-            {"role": "user", "content": self.user.format(context=context, question=question)},
+            {"role": "user", "content": self.user.format(context=context, question=question,
+                                                          **variables)},
         ]
 
 

@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from typing import Any
+from typing import Any, Literal
 
 from pydantic import BaseModel, Field
 
@@ -70,3 +70,66 @@ class TeamCreate(BaseModel):
 class GrantsRequest(BaseModel):
     everyone: bool = Field(False, description="Every signed-in user may read it.")
     teams: list[str] = Field(default_factory=list, description="Teams that may read it.")
+
+
+
+class CustomerContext(BaseModel):
+    name: str = Field("", max_length=200, description="How the reply addresses the customer.")
+    language: str = Field("en", max_length=40, description="en, nl, de, fr or a language name.")
+    ticket_id: str = Field("", max_length=100, description="The ticketing system's id; sent "
+                           "back with the approval webhook.")
+
+
+Tone = Literal["friendly", "formal", "neutral", "apologetic"]
+
+
+class DraftRequest(BaseModel):
+    question: str = Field(description="The customer's question or the ticket text.")
+    collections: list[str] = Field(
+        default_factory=list, description="Collections to search; empty means all readable.")
+    customer: CustomerContext = Field(default_factory=CustomerContext)
+    tone: Tone = "friendly"
+
+
+class DraftFromAnswer(BaseModel):
+    customer: CustomerContext = Field(default_factory=CustomerContext)
+    tone: Tone = "friendly"
+
+
+class Resubmit(BaseModel):
+    text: str | None = Field(None, max_length=20_000, description="A revised reply, if any.")
+    note: str = Field("", max_length=2000, description="What changed, for the reviewer.")
+
+
+class EditRequest(BaseModel):
+    text: str = Field(max_length=20_000)
+
+
+class Scores(BaseModel):
+    accuracy: int = Field(ge=1, le=5)
+    completeness: int = Field(ge=1, le=5)
+    tone: int = Field(ge=1, le=5)
+    citations: int = Field(ge=1, le=5, description="Are the cited sources the right ones?")
+
+
+class ApproveRequest(BaseModel):
+    scores: Scores
+    comment: str = Field("", max_length=4000)
+    text: str | None = Field(None, max_length=20_000, description="Final text, if edited now.")
+
+
+class RejectRequest(BaseModel):
+    scores: Scores
+    reason: Literal["wrong_facts", "missing_info", "tone", "outdated_source",
+                    "should_not_answer"]
+    comment: str = Field("", max_length=4000)
+
+
+class ChangesRequest(BaseModel):
+    comment: str = Field(min_length=1, max_length=4000, description="What should change.")
+
+
+class CandidateRequest(BaseModel):
+    expected_documents: list[str] | None = Field(
+        None, description="Documents that should answer it (default: an approved draft's "
+        "cited documents; required for a rejection other than should_not_answer).")

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from alembic import context
 
-from app import identity_tables  # noqa: F401  (registers its tables on Base)
+from app import identity_tables, review_tables  # noqa: F401  (register their tables)
 from app.tables import Base
 
 connection = context.config.attributes["connection"]
