@@ -4,7 +4,8 @@ Each line holds ``id``, ``question``, ``collections``, ``expected_documents`` (p
 the collection folder), ``key_facts``, ``must_refuse`` and ``tags``; optionally
 ``expected_pages``, ``reference_answer`` (an approved reply, from the review queue) and
 ``must_not`` (what a reviewer rejected an answer for). ``load_set`` validates every line and
-raises ``SetFormatError`` naming the first bad line, so a typo in a hand-written set fails loudly instead of silently scoring zero.
+raises ``SetFormatError`` naming the first bad line, so a typo in a hand-written set fails
+loudly instead of silently scoring zero.
 """
 
 from __future__ import annotations

@@ -1,8 +1,8 @@
 """Load prompt templates from ``prompts/library/*.toml`` and render them into chat messages.
 
 A template file holds ``id``, ``version``, ``description``, a ``system`` text, a ``user`` text
-with ``{context}``, ``{question}`` and any other named fields the caller fills, a ``context_item`` format for one retrieved chunk and the
-``stop`` sequences that end generation.
+with ``{context}``, ``{question}`` and any other named fields the caller fills, a
+``context_item`` format for one retrieved chunk and the ``stop`` sequences that end generation.
 Files are never edited in place: a change is a new file with a higher version, so every stored
 answer can name exactly the template that produced it.
 
