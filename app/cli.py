@@ -16,6 +16,7 @@ from rich.progress import BarColumn, MofNCompleteColumn, Progress, TextColumn, T
 from rich.table import Table
 
 from app.cli_access import OPERATOR, audit_cli, grants_cli, teams_cli, tokens_cli, users_cli
+from app.cli_review import review_cli
 from app.errors import VraagbaakError
 from app.indexing import SyncReport
 from app.services import Services, build_services
@@ -37,6 +38,7 @@ cli.add_typer(teams_cli, name="teams")
 cli.add_typer(tokens_cli, name="tokens")
 cli.add_typer(grants_cli, name="grants")
 cli.add_typer(audit_cli, name="audit")
+cli.add_typer(review_cli, name="review")
 
 
 def _services() -> Services:
