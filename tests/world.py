@@ -80,6 +80,8 @@ def build_world(settings: Settings, root: Path, llm: LLMProtocol) -> Iterator[Wo
         }
         for name, (roles, teams) in users.items():
             world.tokens[name] = make_user(services, name, roles, teams)
+            _token, spare = services.identity.tokens.create(services.users.get(name)["id"])
+            world.ids[f"spare_{name}"] = spare["id"]  # for routes that revoke a token
         services.access.set_grants("kb-a", teams=["team-a"])
         services.access.set_grants("kb-b", teams=["team-b"])
         for name in ("revoked", "expired"):
@@ -97,4 +99,8 @@ def build_world(settings: Settings, root: Path, llm: LLMProtocol) -> Iterator[Wo
                                                       "collections": [coll]})
             assert r.status_code == 200, r.text
             world.ids[f"answer_{who}"] = r.json()["answer_id"]
+            r = world.as_(who).post("/v1/drafts", json={"question": "vault visit rules",
+                                                        "collections": [coll]})
+            assert r.status_code == 201, r.text
+            world.ids[f"draft_{who}"] = r.json()["draft_id"]
         yield world

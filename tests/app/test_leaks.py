@@ -55,6 +55,7 @@ def responses(client: TestClient, question: str, collections: list[str]) -> Iter
     chat = {"messages": [{"role": "user", "content": question}], "collections": collections}
     yield client.post("/v1/chat/completions", json=chat).content
     yield client.post("/v1/chat/completions", json=chat | {"stream": True}).content
+    yield client.post("/v1/drafts", json=body | {"customer": {"name": "Ada"}}).content
     params: dict[str, str | list[str]] = {"q": question, "k": "50"}
     if collections:
         params["collection"] = collections
@@ -70,15 +71,28 @@ def test_canary_never_reaches_team_a(world: World, echo: EchoLLM) -> None:
                 assert CANARY.encode() not in content, (question, collections)
                 assert b"Acme" not in content, (question, collections)
                 asked += 1
-    assert asked == 31 * 4 * 5
+    assert asked == 31 * 4 * 6
     prompts = echo.prompts[before:]
-    assert len(prompts) == 31 * 2 * 4, "team A's questions did reach the model"
+    assert len(prompts) == 31 * 2 * 5, "team A's questions did reach the model"
     assert all(CANARY not in json.dumps(p) for p in prompts)
     # the answer B got, the collection list, the account page: nothing of B's either
     for path in (f"/v1/answers/{world.ids['answer_agent_b']}", "/v1/collections", "/v1/me",
-                 "/v1/me/tokens"):
+                 "/v1/me/tokens", "/v1/drafts", f"/v1/drafts/{world.ids['draft_agent_b']}"):
         r = a.get(path)
         assert CANARY.encode() not in r.content and b"kb-b" not in r.content, path
+
+
+def test_team_a_reviewer_never_sees_team_b_drafts(world: World) -> None:
+    """B's draft holds the canary (the echoing model wrote it into the reply)."""
+    b_draft = world.ids["draft_agent_b"]
+    assert CANARY in world.as_("admin").get(f"/v1/review/drafts/{b_draft}").text
+    reviewer = world.as_("reviewer")
+    for path in ("/v1/review/drafts", "/v1/review/drafts?state=pending",
+                 f"/v1/review/drafts/{b_draft}", "/v1/review/stats?group_by=collection",
+                 "/v1/review/eval-candidates"):
+        r = reviewer.get(path)
+        assert CANARY.encode() not in r.content and b"kb-b" not in r.content, path
+    assert reviewer.post(f"/v1/review/drafts/{b_draft}/claim").status_code == 404
 
 
 def test_team_b_does_get_the_canary(world: World) -> None:
