@@ -19,18 +19,19 @@ from sqlalchemy.orm import Session, sessionmaker
 
 from app.answering import AnswerService
 from app.audit import AuditLog
-from app.errors import Conflict, NotFound
+from app.errors import Conflict, InvalidInput, NotFound
+from app.grounding import CITATION_MARKER
 from app.principal import Principal
 from app.review_tables import Draft, DraftEvent
 from app.tables import utcnow
+from app.tokens import aware
 
-_MARKER = re.compile(r"\s*\[\d+\]")
 LANGUAGES = {"en": "English", "nl": "Dutch", "de": "German", "fr": "French"}
 
 
 def customer_text(answer: str) -> str:
     """The reply without citation markers: those are for the reviewer, not the customer."""
-    return re.sub(r"[ \t]{2,}", " ", _MARKER.sub("", answer)).strip()
+    return re.sub(r"[ \t]{2,}", " ", CITATION_MARKER.sub("", answer)).strip()
 
 
 @dataclass(frozen=True)
@@ -114,6 +115,8 @@ class DraftService:
     def resubmit(self, author: Principal, draft_id: str, *, readable: Names[str],
                  text: str | None, note: str) -> dict[str, Any]:
         """``changes_requested -> pending``, by the draft's author, optionally with new text."""
+        if text is not None and not text.strip():
+            raise InvalidInput("the reply text is empty", code="empty_text")
         draft = self.load(draft_id, author, readable=readable)
         if draft.author_id != author.user_id:
             raise NotFound("draft not found", code="draft_not_found")
@@ -153,8 +156,8 @@ def author_view(d: Draft) -> dict[str, Any]:
         "approved_text": d.final_text if approved else None,
         "decision": None if d.decided_at is None and d.state != "changes_requested" else {
             "state": d.state, "comment": d.comment, "reason": d.reason,
-            "decided_at": d.decided_at.isoformat() if d.decided_at else None},
-        "created_at": d.created_at.isoformat(),
-        "submitted_at": d.submitted_at.isoformat(),
+            "decided_at": aware(d.decided_at).isoformat() if d.decided_at else None},
+        "created_at": aware(d.created_at).isoformat(),
+        "submitted_at": aware(d.submitted_at).isoformat(),
         "answer_id": d.answer_id,
     }

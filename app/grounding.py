@@ -26,7 +26,8 @@ from ingest.lexical import tokenize
 from ingest.sentences import split_sentences
 from models.embedder import EmbedderProtocol
 
-_MARKER = re.compile(r"\s*\[(\d+(?:\s*,\s*\d+)*)\]")
+CITATION_MARKER = re.compile(r"\s*\[(\d+(?:\s*,\s*\d+)*)\]")  # [1] or [1, 2]
+
 _NUMBERISH = re.compile(r"\b[\w-]*\d[\w-]*(?:[.:/]\d+)*\b")
 SUPPORT_COVERAGE = 0.6
 QUOTE_MAX_CHARS = 400
@@ -87,7 +88,7 @@ def clean_citations(text: str, valid: int) -> tuple[str, list[int]]:
         dropped.extend(n for n in nums if not 1 <= n <= valid)
         return f" [{', '.join(str(n) for n in good)}]" if good else ""
 
-    return _MARKER.sub(keep, text).strip(), dropped
+    return CITATION_MARKER.sub(keep, text).strip(), dropped
 
 
 def ground(answer: str, question: str, chunks: Sequence[Hit], embedder: EmbedderProtocol,
@@ -97,9 +98,9 @@ def ground(answer: str, question: str, chunks: Sequence[Hit], embedder: Embedder
     result = GroundedAnswer(text=text, dropped_markers=dropped,
                             says_unknown=bool(_IDK.search(text)))
     for raw in split_sentences(text):
-        cited = sorted({int(x) for m in _MARKER.finditer(raw) for x in re.split(r"\s*,\s*",
+        cited = sorted({int(x) for m in CITATION_MARKER.finditer(raw) for x in re.split(r"\s*,\s*",
                                                                                   m.group(1))})
-        plain = _MARKER.sub("", raw).strip()
+        plain = CITATION_MARKER.sub("", raw).strip()
         if not plain:
             continue
         if cited:

@@ -23,6 +23,7 @@ from typing import Any
 
 from rapidfuzz.distance import Levenshtein
 from sqlalchemy import and_, or_, select, update
+from sqlalchemy.exc import IntegrityError
 from sqlalchemy.orm import Session, sessionmaker
 
 from app.audit import AuditLog
@@ -79,20 +80,21 @@ class ReviewQueue:
         age of the oldest pending draft: the queue's SLA figure."""
         now = utcnow()
         with self._sessions() as session:
-            stmt = select(Draft)
-            if where.state:
-                stmt = stmt.where(Draft.state == where.state)
-            if where.assignee:
-                stmt = stmt.join(User, User.id == Draft.assignee_id).where(
-                    User.username == where.assignee)
-            rows = session.scalars(stmt.order_by(Draft.submitted_at)).all()
+            rows = session.scalars(select(Draft).order_by(Draft.submitted_at)).all()
             names = self._usernames(session, {d.assignee_id for d in rows} | {
                 d.author_id for d in rows})
         visible = [d for d in rows if set(d.collections) <= set(readable)]
+        # counts and the SLA figure describe the whole queue the reviewer may see, whatever
+        # the filters below pick out of it
         counts: dict[str, int] = {}
         for d in visible:
             counts[d.state] = counts.get(d.state, 0) + 1
         pending = [age(d, now) for d in visible if d.state == "pending"]
+        if where.state:
+            visible = [d for d in visible if d.state == where.state]
+        if where.assignee:
+            visible = [d for d in visible if live_claim(d, now)
+                       and names.get(d.assignee_id) == where.assignee]
         if where.collection:
             visible = [d for d in visible if where.collection in d.collections]
         if where.team:
@@ -128,7 +130,7 @@ class ReviewQueue:
             "edit_distance": draft.edit_distance,
             "scores": draft.scores,
             "decided_by": names.get(draft.decided_by),
-            "events": [{"at": e.at.isoformat(), "actor": e.actor, "action": e.action,
+            "events": [{"at": aware(e.at).isoformat(), "actor": e.actor, "action": e.action,
                         "from": e.from_state, "to": e.to_state, "note": e.note}
                        for e in events],
             "webhooks": self._webhooks.deliveries(draft_id),
@@ -137,7 +139,7 @@ class ReviewQueue:
     # -- transitions ---------------------------------------------------------------------
     def claim(self, draft_id: str, reviewer: Principal, *, readable: Names[str]
               ) -> dict[str, Any]:
-        draft = self._visible(draft_id, reviewer, readable)
+        draft = self._reviewable(draft_id, reviewer, readable)
         now = utcnow()
         takeable = or_(Draft.state == "pending",
                        and_(Draft.state == "in_review",
@@ -159,7 +161,7 @@ class ReviewQueue:
              ) -> dict[str, Any]:
         if not text.strip():
             raise InvalidInput("the reply text is empty", code="empty_text")
-        draft = self._visible(draft_id, reviewer, readable)
+        draft = self._reviewable(draft_id, reviewer, readable)
         self._transition(draft, reviewer, "edit", self._held_by(reviewer), "in_review",
                          {"text": text})
         return self.get(draft_id, reviewer, readable=readable)
@@ -167,7 +169,7 @@ class ReviewQueue:
     def approve(self, draft_id: str, reviewer: Principal, rating: Rating, *,
                 readable: Names[str], text: str | None = None) -> dict[str, Any]:
         rating.check(reject=False)
-        draft = self._visible(draft_id, reviewer, readable)
+        draft = self._reviewable(draft_id, reviewer, readable)
         final = draft.text if text is None else text
         if not final.strip():
             raise InvalidInput("write the reply before approving it", code="empty_text")
@@ -187,7 +189,7 @@ class ReviewQueue:
     def reject(self, draft_id: str, reviewer: Principal, rating: Rating, *,
                readable: Names[str]) -> dict[str, Any]:
         rating.check(reject=True)
-        draft = self._visible(draft_id, reviewer, readable)
+        draft = self._reviewable(draft_id, reviewer, readable)
         self._transition(draft, reviewer, "reject", self._held_by(reviewer), "rejected",
                          self._decided(reviewer, rating), details={"reason": rating.reason})
         return self.get(draft_id, reviewer, readable=readable)
@@ -196,7 +198,7 @@ class ReviewQueue:
                         readable: Names[str]) -> dict[str, Any]:
         if not comment.strip():
             raise InvalidInput("say what should change", code="comment_required")
-        draft = self._visible(draft_id, reviewer, readable)
+        draft = self._reviewable(draft_id, reviewer, readable)
         self._transition(draft, reviewer, "request_changes", self._held_by(reviewer),
                          "changes_requested", {"comment": comment, "assignee_id": None,
                                                "claim_expires_at": None}, note=comment)
@@ -234,12 +236,14 @@ class ReviewQueue:
                 case["reference_answer"] = draft.final_text
             else:
                 case["must_not"] = [f"{draft.reason}: {draft.comment}".rstrip(": ")]
-            if session.scalars(select(EvalCandidate.id)
-                               .where(EvalCandidate.draft_id == draft_id)).first():
-                raise Conflict("this draft is already a test case", code="candidate_exists")
             session.add(EvalCandidate(id=uuid.uuid4().hex, draft_id=draft_id,
                                       created_by=reviewer.actor, case=case))
-            session.commit()
+            try:
+                session.commit()  # the unique draft_id decides between two racing reviewers
+            except IntegrityError:
+                session.rollback()
+                raise Conflict("this draft is already a test case",
+                               code="candidate_exists") from None
         self._audit.record(reviewer.actor, "eval_candidate_created", draft_id,
                            case_id=case["id"])
         return case
@@ -254,6 +258,14 @@ class ReviewQueue:
         if not reviewer.has("reviewer"):
             raise Forbidden("this needs the reviewer role", code="missing_role")
         return self._drafts.load(draft_id, reviewer, readable=readable)
+
+    def _reviewable(self, draft_id: str, reviewer: Principal, readable: Names[str]) -> Draft:
+        """Four eyes: nobody but an admin reviews a draft they asked for themselves."""
+        draft = self._visible(draft_id, reviewer, readable)
+        if draft.author_id == reviewer.user_id and not reviewer.is_admin:
+            raise Forbidden("you asked for this draft: another reviewer must review it",
+                            code="own_draft")
+        return draft
 
     def _held_by(self, reviewer: Principal) -> Any:
         """A live claim of ``reviewer``; an admin may act on any draft under review."""
@@ -315,8 +327,7 @@ class ReviewQueue:
                                     .where(User.id.in_(wanted))).all())
 
     def _summary(self, d: Draft, names: dict[int | None, str], now: datetime) -> dict[str, Any]:
-        claim_live = d.state == "in_review" and d.claim_expires_at is not None and \
-            aware(d.claim_expires_at) >= now
+        claim_live = live_claim(d, now)
         return {"draft_id": d.id, "state": d.state, "question": d.question[:200],
                 "collections": d.collections, "ticket_id": d.ticket_id,
                 "author": names.get(d.author_id), "teams": d.author_teams,
@@ -325,6 +336,11 @@ class ReviewQueue:
                 if claim_live and d.claim_expires_at else None,
                 "age_s": round(age(d, now), 1), "prompt": d.prompt, "model": d.model_id,
                 "refused": d.refused}
+
+
+def live_claim(d: Draft, now: datetime) -> bool:
+    return d.state == "in_review" and d.claim_expires_at is not None and \
+        aware(d.claim_expires_at) >= now
 
 
 def age(d: Draft, now: datetime) -> float:

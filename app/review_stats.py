@@ -19,7 +19,7 @@ from __future__ import annotations
 from collections import defaultdict
 from collections.abc import Callable
 from collections.abc import Collection as Names
-from datetime import datetime
+from datetime import UTC, datetime
 from typing import Any
 
 import numpy as np
@@ -86,8 +86,9 @@ class ReviewStats:
             raise InvalidInput(f"group_by is one of {', '.join(GROUPS)}", code="invalid_group")
         with self._sessions() as session:
             stmt = select(Draft)
-            if since is not None:
-                stmt = stmt.where(Draft.created_at >= since)
+            if since is not None:  # SQLite compares clock text: compare in UTC
+                since = since.replace(tzinfo=UTC) if since.tzinfo is None else since
+                stmt = stmt.where(Draft.created_at >= since.astimezone(UTC))
             drafts = [d for d in session.scalars(stmt) if set(d.collections) <= set(readable)]
             names = dict(session.execute(select(User.id, User.username)).all())
         keys: dict[str, Callable[[Draft], list[str]]] = {
@@ -97,7 +98,8 @@ class ReviewStats:
             "team": lambda d: list(d.author_teams) or ["(no team)"],
             "reviewer": lambda d: [names.get(d.decided_by, "(undecided)")
                                    if d.decided_by is not None else "(undecided)"],
-            "week": lambda d: ["{}-W{:02d}".format(*aware(d.created_at).isocalendar()[:2])],
+            "week": lambda d: ["{}-W{:02d}".format(
+                *aware(d.created_at).astimezone(UTC).isocalendar()[:2])],
             "all": lambda d: ["all"],
         }
         groups: dict[str, list[Draft]] = defaultdict(list)

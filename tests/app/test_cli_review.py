@@ -83,3 +83,23 @@ def test_an_agent_cannot_review(db: Services) -> None:
     draft_id = draft(db)
     r = cli_run("review", "claim", draft_id, "--user", "agent")
     assert r.exit_code != 0 and "reviewer role" in str(r.exception)
+
+
+def test_nobody_reviews_their_own_draft_but_an_admin(db: Services) -> None:
+    """Four eyes: an agent who is also a reviewer can't approve the reply they asked for."""
+    make_user(db, "both", ["agent", "reviewer"])
+    both = db.identity.as_user("both")
+    made = db.drafts.create(both, "VPN error NWL-VPN-809?", ["kb"], allowed={"kb"},
+                            customer=Customer(name="Ada"), tone="formal")
+    r = cli_run("review", "claim", made["draft_id"], "--user", "both")
+    assert r.exit_code != 0 and "another reviewer must review it" in str(r.exception)
+    assert cli_run("review", "claim", made["draft_id"], "--user", "rita").exit_code == 0
+
+
+def test_resubmitting_an_empty_text_is_refused(db: Services) -> None:
+    from app.errors import InvalidInput
+
+    draft_id = draft(db)
+    with pytest.raises(InvalidInput):
+        db.drafts.resubmit(db.identity.as_user("agent"), draft_id, readable={"kb"}, text="  ",
+                           note="")
