@@ -230,7 +230,8 @@ def test_since_counts_drafts_created_from_then_on(stats: ReviewStats) -> None:
         "overall"]["drafts"] == 0
 
 
-def test_since_means_the_same_instant_in_any_timezone(stats: ReviewStats, db_settings: Settings) -> None:
+def test_since_means_the_same_instant_in_any_timezone(stats: ReviewStats,
+                                                      db_settings: Settings) -> None:
     amsterdam = W11.astimezone(timezone(timedelta(hours=2)))
     assert amsterdam == W11
     assert stats.stats("all", readable=READABLE, since=amsterdam)["overall"]["drafts"] == 4
