@@ -8,12 +8,13 @@ says it doesn't know and cites nothing.
 
 from __future__ import annotations
 
+import copy
 import re
 import time
 import uuid
 from collections.abc import Collection as Names
 from dataclasses import dataclass, field
-from typing import Any
+from typing import Any, Protocol
 
 from sqlalchemy import select
 from sqlalchemy.orm import Session, sessionmaker
@@ -27,7 +28,13 @@ from app.search import Hit, SearchResult, SearchService
 from app.settings import Settings
 from app.tables import Answer, Collection
 from models.pool import EmbedderPool
-from prompts.registry import PromptNotFound, PromptRegistry, PromptTemplate
+from prompts.registry import PromptTemplate
+
+SERVING_ZONES = ("production", "pilot")
+
+
+class PromptSource(Protocol):
+    def get(self, ref: str, *, zones: Names[str] = SERVING_ZONES) -> PromptTemplate: ...
 
 REFUSAL = "I don't know: the documents in {names} don't cover this question."
 REFUSAL_CODE = "I don't know: the documents in {names} don't mention {code}."
@@ -67,7 +74,7 @@ class Prepared:
 
 class AnswerService:
     def __init__(self, sessions: sessionmaker[Session], search: SearchService,
-                 worker: LLMWorker, prompts: PromptRegistry, embedders: EmbedderPool,
+                 worker: LLMWorker, prompts: PromptSource, embedders: EmbedderPool,
                  settings: Settings, audit: AuditLog) -> None:
         self._sessions = sessions
         self._audit = audit
@@ -76,6 +83,10 @@ class AnswerService:
         self._prompts = prompts
         self._embedders = embedders
         self._settings = settings
+
+    @property
+    def model_id(self) -> str:
+        return self._worker.llm.model_id
 
     def validate_question(self, question: str) -> str:
         question = question.strip()
@@ -89,15 +100,16 @@ class AnswerService:
 
     def prepare(self, question: str, collections: list[str], *, allowed: Names[str],
                 asker: Principal, prompt: str = "answer",
-                variables: dict[str, str] | None = None) -> Prepared:
+                variables: dict[str, str] | None = None,
+                zones: Names[str] = SERVING_ZONES, k: int | None = None) -> Prepared:
+        """Retrieve and decide whether to refuse. ``prompt`` is an id (its production
+        version) or ``id@version`` from one of ``zones``; ``k`` overrides the number of
+        chunks put into the prompt."""
         question = self.validate_question(question)
-        try:
-            template = self._prompts.get(prompt)
-        except PromptNotFound as exc:
-            raise NotFound(str(exc), code="prompt_not_found") from None
+        template = self._prompts.get(prompt, zones=zones)
         started = time.perf_counter()
         result = self._search.search(question, collections, allowed=allowed,
-                                     k=self._settings.retrieval.context_chunks)
+                                     k=k or self._settings.retrieval.context_chunks)
         names = list(result.snapshot_ids)
         with self._sessions() as session:
             analysis = session.execute(
@@ -191,9 +203,10 @@ class AnswerService:
 
     def answer(self, question: str, collections: list[str], *, allowed: Names[str],
                asker: Principal, prompt: str = "answer", channel: str = "chat",
-               variables: dict[str, str] | None = None) -> dict[str, Any]:
+               variables: dict[str, str] | None = None, zones: Names[str] = SERVING_ZONES,
+               k: int | None = None) -> dict[str, Any]:
         prepared = self.prepare(question, collections, allowed=allowed, asker=asker,
-                                prompt=prompt, variables=variables)
+                                prompt=prompt, variables=variables, zones=zones, k=k)
         stream = self.start(prepared)
         text = "".join(stream) if stream is not None else ""
         return self.finish(prepared, text, stream, channel=channel)
@@ -234,3 +247,10 @@ def view(record: Answer, *, full: bool = False) -> dict[str, Any]:
             "channel": record.channel,
         }
     return data
+
+
+def with_worker(service: AnswerService, worker: LLMWorker) -> AnswerService:
+    """The same answering with another model's worker (an evaluation run's ``--model``)."""
+    clone = copy.copy(service)
+    clone._worker = worker
+    return clone

@@ -16,6 +16,7 @@ from rich.progress import BarColumn, MofNCompleteColumn, Progress, TextColumn, T
 from rich.table import Table
 
 from app.cli_access import OPERATOR, audit_cli, grants_cli, teams_cli, tokens_cli, users_cli
+from app.cli_eval import eval_cli, prompts_cli
 from app.cli_review import review_cli
 from app.errors import VraagbaakError
 from app.indexing import SyncReport
@@ -39,6 +40,8 @@ cli.add_typer(tokens_cli, name="tokens")
 cli.add_typer(grants_cli, name="grants")
 cli.add_typer(audit_cli, name="audit")
 cli.add_typer(review_cli, name="review")
+cli.add_typer(eval_cli, name="eval")
+cli.add_typer(prompts_cli, name="prompts")
 
 
 def _services() -> Services:

@@ -16,8 +16,10 @@ from app.api.routes import (
     auth,
     chat,
     drafts,
+    evals,
     health,
     openai,
+    prompts,
     review,
     search,
     users,
@@ -36,6 +38,7 @@ def create_app(settings: Settings | None = None, *, embedder: EmbedderProtocol |
     async def lifespan(app: FastAPI) -> AsyncIterator[None]:
         services = build_services(settings, embedder=embedder, llm=llm)
         services.jobs.recover()
+        services.evals.recover()
         services.audit.record_settings(settings.audit_view())
         if settings.warm_up:
             services.warm_up()
@@ -55,6 +58,7 @@ def create_app(settings: Settings | None = None, *, embedder: EmbedderProtocol |
     )
     errors.install(app)
     app.add_middleware(BodyLimit, max_bytes=settings.auth.max_body_kb * 1024)
-    for module in (health, auth, search, chat, openai, drafts, review, admin, users, audit):
+    for module in (health, auth, search, chat, openai, drafts, review, evals, prompts, admin,
+                   users, audit):
         app.include_router(module.router)
     return app

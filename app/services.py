@@ -19,10 +19,12 @@ from app.audit import AuditLog
 from app.collections import CollectionService
 from app.db import make_engine, migrate, session_factory
 from app.drafts import DraftService
+from app.eval_runs import EvalRunService
 from app.identity import IdentityService
 from app.indexing import Indexer, IndexingConfig
 from app.jobs import JobRunner
 from app.llm_worker import LLMWorker
+from app.prompt_store import PromptStore
 from app.rate_limits import RateLimits
 from app.review_queue import ReviewQueue
 from app.review_stats import ReviewStats
@@ -34,7 +36,6 @@ from app.webhooks import WebhookSender
 from models.embedder import EmbedderProtocol, SentenceTransformerEmbedder
 from models.llm import LlamaCppLLM, LLMProtocol, OpenAICompatibleLLM
 from models.pool import EmbedderPool
-from prompts.registry import PromptRegistry
 
 
 @dataclass
@@ -45,7 +46,7 @@ class Services:
     embedder: EmbedderProtocol
     embedders: EmbedderPool
     worker: LLMWorker
-    prompts: PromptRegistry
+    prompts: PromptStore
     collections: CollectionService
     indexer: Indexer
     jobs: JobRunner
@@ -60,6 +61,7 @@ class Services:
     review: ReviewQueue
     review_stats: ReviewStats
     webhooks: WebhookSender
+    evals: EvalRunService
 
     def warm_up(self) -> None:
         """Load the models now, so the first question doesn't pay for it."""
@@ -69,19 +71,21 @@ class Services:
             load()
 
     def close(self) -> None:
+        self.evals.shutdown()
         self.webhooks.close()
         self.jobs.shutdown()
         self.worker.stop()
         self.engine.dispose()
 
 
-def build_llm(settings: Settings) -> LLMProtocol:
+def build_llm(settings: Settings, model: str | None = None) -> LLMProtocol:
+    """The configured LLM, or the same backend with another ``model`` (an evaluation run's)."""
     cfg = settings.llm
     if cfg.backend == "openai":
-        return OpenAICompatibleLLM(cfg.base_url, cfg.model, api_key=cfg.api_key,
+        return OpenAICompatibleLLM(cfg.base_url, model or cfg.model, api_key=cfg.api_key,
                                    timeout_s=cfg.timeout_s)
-    return LlamaCppLLM(cfg.model, context_tokens=cfg.context_tokens, threads=cfg.threads,
-                       extra_buffer_types=cfg.extra_buffer_types)
+    return LlamaCppLLM(model or cfg.model, context_tokens=cfg.context_tokens,
+                       threads=cfg.threads, extra_buffer_types=cfg.extra_buffer_types)
 
 
 def build_services(settings: Settings, *, embedder: EmbedderProtocol | None = None,
@@ -99,7 +103,6 @@ def build_services(settings: Settings, *, embedder: EmbedderProtocol | None = No
     embedder = embedder or load_embedder(settings.embedding_model)
     embedders = EmbedderPool(embedder, embedder_factory or load_embedder)
     worker = LLMWorker(llm or build_llm(settings), queue_size=settings.llm.queue_size)
-    prompts = PromptRegistry()
     ing = settings.ingest
     indexer = Indexer(sessions, embedders, IndexingConfig(
         index_dir=settings.index_dir, chunk_words=ing.chunk_words,
@@ -109,6 +112,8 @@ def build_services(settings: Settings, *, embedder: EmbedderProtocol | None = No
     search = SearchService(sessions, embedders, SnapshotStore(settings.index_dir),
                            settings.retrieval)
     audit = AuditLog(sessions)
+    prompts = PromptStore(sessions, audit)
+    prompts.seed()
     users = UserService(sessions)
     limits = RateLimits(chat=settings.auth.chat_rate, login=settings.auth.login_rate)
     identity = IdentityService(
@@ -126,4 +131,6 @@ def build_services(settings: Settings, *, embedder: EmbedderProtocol | None = No
         review=ReviewQueue(sessions, drafts, audit, webhooks,
                            claim_minutes=settings.review.claim_minutes),
         review_stats=ReviewStats(sessions),
+        evals=EvalRunService(sessions, search, answers, prompts, audit, settings,
+                             llm_factory=lambda model: build_llm(settings, model)),
     )

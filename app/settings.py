@@ -154,6 +154,9 @@ class Settings(BaseSettings):
         "1 keeps searches fast while the LLM uses the cores; `vraagbaak ingest` uses all.")
     warm_up: bool = Field(True, description="Load the models when the server starts.")
     max_question_chars: int = Field(4000, ge=10, description="Longer questions get 422.")
+    eval_models: list[str] = Field(
+        default_factory=list, description="Models (GGUF paths or names) an evaluator may pick "
+        "for a run over the API, besides the server's own; the CLI may name any local file.")
     llm: LLMSettings = Field(default_factory=LLMSettings)
     retrieval: RetrievalSettings = Field(default_factory=RetrievalSettings)
     ingest: IngestSettings = Field(default_factory=IngestSettings)

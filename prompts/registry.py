@@ -15,9 +15,9 @@ from __future__ import annotations
 
 import tomllib
 from collections.abc import Sequence
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from pathlib import Path
-from typing import Protocol
+from typing import Any, Protocol
 
 LIBRARY = Path(__file__).parent / "library"
 
@@ -44,6 +44,13 @@ class PromptTemplate:
     user: str
     context_item: str
     stop: tuple[str, ...] = ()
+    # what a version must pass before it may serve by default: {"set", "min", "max"}
+    gate: dict[str, Any] = field(default_factory=dict, compare=False, hash=False)
+
+    def fields(self) -> dict[str, Any]:
+        """The template's text fields, as stored in the database."""
+        return {"description": self.description, "system": self.system, "user": self.user,
+                "context_item": self.context_item, "stop": list(self.stop)}
 
     @property
     def ref(self) -> str:
@@ -91,6 +98,7 @@ class PromptRegistry:
                 user=str(data["user"]),
                 context_item=str(data["context_item"]),
                 stop=tuple(str(s) for s in data.get("stop", ())),
+                gate=dict(data.get("gate", {})),
             )
             key = (template.id, template.version)
             if key in self._templates:

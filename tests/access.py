@@ -32,3 +32,12 @@ def sign_in(client: TestClient, username: str = "tester",
     services: Services = client.app.state.services  # type: ignore[attr-defined]
     client.headers.update(bearer(make_user(services, username, roles)))
     return services
+
+
+def served_routes(client: TestClient) -> set[tuple[str, str]]:
+    """(METHOD, path template) of every API route, from the OpenAPI schema: FastAPI wraps
+    included routers, so ``app.routes`` alone doesn't list them."""
+    paths = client.app.openapi()["paths"]  # type: ignore[attr-defined]
+    routes = {(m.upper(), p) for p, ops in paths.items() for m in ops}
+    assert len(routes) > 40, "the schema lists the routes"
+    return routes

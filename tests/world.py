@@ -7,6 +7,7 @@ reviewer and an evaluator of A, an admin, and agents of A whose token is revoked
 
 from __future__ import annotations
 
+import json
 from collections.abc import Iterator
 from contextlib import contextmanager
 from dataclasses import dataclass, field
@@ -21,6 +22,7 @@ from app.main import create_app
 from app.services import Services
 from app.settings import Settings
 from app.tables import utcnow
+from eval.runner import RunConfig
 from models.llm import LLMProtocol
 from tests.access import bearer, make_user
 from tests.conftest import write_kb
@@ -103,4 +105,14 @@ def build_world(settings: Settings, root: Path, llm: LLMProtocol) -> Iterator[Wo
                                                         "collections": [coll]})
             assert r.status_code == 201, r.text
             world.ids[f"draft_{who}"] = r.json()["draft_id"]
+        admin = services.identity.as_user("admin")
+        for coll in ("kb-a", "kb-b"):  # a retrieval-only eval run over each collection
+            name = f"set-{coll[-1]}"
+            services.evals.upload_set(admin, name, json.dumps({
+                "id": "q1", "question": "vault visits", "collections": [coll],
+                "expected_documents": ["vault-basics.md" if coll == "kb-a" else "vault.md"],
+                "key_facts": [], "must_refuse": False, "tags": []}))
+            run = services.evals.start(admin, name, RunConfig(retrieval_only=True),
+                                       readable={"kb-a", "kb-b"}, wait=True)
+            world.ids[f"run_{coll[-1]}"] = run["id"]
         yield world

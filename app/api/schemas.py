@@ -12,6 +12,8 @@ class ChatRequest(BaseModel):
     collections: list[str] = Field(
         default_factory=list, description="Collections to search; empty means all readable.")
     stream: bool = Field(False, description="Server-sent events: tokens, then the answer.")
+    prompt: str = Field("answer", max_length=80, description="'answer' (the production "
+                        "version) or a pilot version to try, e.g. 'answer@2'; recorded.")
 
 
 class OpenAIMessage(BaseModel):
@@ -133,3 +135,40 @@ class CandidateRequest(BaseModel):
     expected_documents: list[str] | None = Field(
         None, description="Documents that should answer it (default: an approved draft's "
         "cited documents; required for a rejection other than should_not_answer).")
+
+
+class EvalRunRequest(BaseModel):
+    set: str = Field(description="A question set: built-in (eval/sets) or uploaded.")
+    prompt: str = Field("answer", max_length=80, description="'answer' (production) or "
+                        "'answer@3' from any zone.")
+    model: str | None = Field(None, max_length=500, description="One of the server's "
+                              "eval_models; default the server's model.")
+    k: int = Field(5, ge=1, le=20, description="hit@k/recall@k cut-off and chunks in the prompt.")
+    retrieval_only: bool = Field(False, description="No LLM: retrieval metrics and the "
+                                 "refusal decision only (fast; what CI runs).")
+
+
+class SetUpload(BaseModel):
+    name: str = Field(max_length=64)
+    jsonl: str = Field(max_length=200_000, description="The set, one JSON object a line.")
+
+
+class PromptVersionRequest(BaseModel):
+    system: str = Field(min_length=1, max_length=20_000)
+    user: str = Field(min_length=1, max_length=20_000,
+                      description="Must contain {context} and {question}.")
+    context_item: str | None = Field(None, max_length=5000)
+    stop: list[str] | None = None
+    description: str = Field("", max_length=500)
+    change_note: str = Field(min_length=1, max_length=2000, description="Why this version.")
+    gate: dict[str, Any] | None = Field(None, description="{set, min: {...}, max: {...}}; "
+                                        "default: the newest version's gate.")
+
+
+class ZoneRequest(BaseModel):
+    zone: Literal["exploration", "pilot"]
+
+
+class PromoteRequest(BaseModel):
+    run_id: str = Field(max_length=32, description="A finished run of this version on its "
+                        "gate set.")

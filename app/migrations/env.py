@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from alembic import context
 
-from app import identity_tables, review_tables  # noqa: F401  (register their tables)
+from app import eval_tables, identity_tables, review_tables  # noqa: F401  (their tables)
 from app.tables import Base
 
 connection = context.config.attributes["connection"]

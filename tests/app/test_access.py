@@ -12,6 +12,7 @@ from typing import Any
 import pytest
 
 from app.settings import RetrievalSettings, Settings
+from tests.access import served_routes
 from tests.conftest import create_pg_database, drop_pg_database
 from tests.fakes import FakeLLM
 from tests.world import CALLERS, World, build_world
@@ -31,7 +32,11 @@ AGENTS = UNAUTH | {"agent_a": OK, "agent_b": OK, "agent_ab": OK, "reviewer": 403
 REVIEWERS = UNAUTH | {c: 403 for c in CALLERS if c not in UNAUTH} | {"reviewer": OK,
                                                                       "admin": OK}
 REVIEW_READERS = REVIEWERS | {"evaluator": OK}
+EVALUATORS = REVIEWERS | {"reviewer": 403, "evaluator": OK}
 DRAFT_OWNER_A = OWNER_A | {"reviewer": 403, "evaluator": 403}
+
+SET_LINE = ('{"id": "q", "question": "vault", "collections": ["kb-a"], "expected_documents": '
+            '["vault-basics.md"], "key_facts": [], "must_refuse": false, "tags": []}')
 
 # (name, method, path, body, expected); {answer_agent_a}, {job}, ... are filled in per world.
 # Rows run in order: the admin claims B's draft, edits and approves it, then every later
@@ -88,6 +93,33 @@ ROUTES: list[tuple[str, str, str, dict[str, Any] | None, dict[str, int]]] = [
     ("grants", "GET", "/v1/admin/collections/kb-a/grants", None, ADMIN_ONLY),
     ("set grants", "PUT", "/v1/admin/collections/kb-a/grants", {"teams": ["team-a"]},
      ADMIN_ONLY),
+    ("eval sets", "GET", "/v1/eval/sets", None, EVALUATORS),
+    ("upload eval set", "POST", "/v1/eval/sets", {"name": "s-{caller}", "jsonl": SET_LINE},
+     EVALUATORS | {"evaluator": CREATED, "admin": CREATED}),
+    ("eval run on a", "POST", "/v1/eval/runs", {"set": "set-a", "retrieval_only": True},
+     EVALUATORS | {"evaluator": ACCEPTED, "admin": ACCEPTED}),
+    ("eval run on b", "POST", "/v1/eval/runs", {"set": "set-b", "retrieval_only": True},
+     EVALUATORS | {"evaluator": 404, "admin": ACCEPTED}),
+    ("eval runs", "GET", "/v1/eval/runs", None, EVALUATORS),
+    ("eval run of a", "GET", "/v1/eval/runs/{run_a}", None, EVALUATORS),
+    ("eval run of b", "GET", "/v1/eval/runs/{run_b}", None, EVALUATORS | {"evaluator": 404}),
+    ("report of b", "GET", "/v1/eval/runs/{run_b}/report", None,
+     EVALUATORS | {"evaluator": 404}),
+    ("compare a with a", "GET", "/v1/eval/compare?a={run_a}&b={run_a}", None, EVALUATORS),
+    ("compare a with b", "GET", "/v1/eval/compare?a={run_a}&b={run_b}", None,
+     EVALUATORS | {"evaluator": 404}),
+    ("prompts", "GET", "/v1/prompts", None, EVERYONE_OK),
+    ("prompt", "GET", "/v1/prompts/answer", None, EVERYONE_OK),
+    ("new prompt version", "POST", "/v1/prompts/answer/versions", {
+        "system": "Answer from the documents [n].", "user": "{context}\n\nQ: {question}",
+        "change_note": "test by {caller}"}, EVALUATORS | {"evaluator": CREATED,
+                                                          "admin": CREATED}),
+    ("pilot a prompt version", "POST", "/v1/prompts/answer@2/zone", {"zone": "pilot"},
+     EVALUATORS),
+    ("promote without a gate run", "POST", "/v1/prompts/answer@2/promote",
+     {"run_id": "{run_a}"}, ADMIN_ONLY | {"admin": 409}),
+    ("rollback with nothing to roll back", "POST", "/v1/prompts/answer/rollback", None,
+     ADMIN_ONLY | {"admin": 409}),
     ("users", "GET", "/v1/admin/users", None, ADMIN_ONLY),
     ("user", "GET", "/v1/admin/users/agent_a", None, ADMIN_ONLY),
     ("create user", "POST", "/v1/admin/users",
@@ -145,7 +177,8 @@ def test_route_obeys_the_access_matrix(world: World, name: str, method: str, pat
     for caller in CALLERS:
         url = path.format(**world.ids, my_spare=world.ids.get(f"spare_{caller}", "none"))
         payload = None if body is None else {
-            k: v.format(caller=caller) if isinstance(v, str) else v for k, v in body.items()}
+            k: v.replace("{caller}", caller).replace("{run_a}", world.ids["run_a"])
+            if isinstance(v, str) else v for k, v in body.items()}
         r = world.as_(caller).request(method, url, json=payload)
         if r.status_code != expected[caller]:
             wrong[caller] = (r.status_code, expected[caller], r.text[:200])
@@ -184,9 +217,10 @@ def test_every_route_is_in_the_matrix(world: World) -> None:
                 .replace("{draft_agent_a}", "{draft_id}").replace("{draft_agent_b}", "{draft_id}")
                 .replace("kb-a", "{name}").replace("agent_a", "{username}")
                 .replace("agent_b", "{username}").replace("{spare_{username}}", "{token_id}")
-                .replace("{my_spare}", "{token_id}"))
+                .replace("{my_spare}", "{token_id}").replace("{run_a}", "{run_id}")
+                .replace("{run_b}", "{run_id}").replace("answer@2", "{ref}")
+                .replace("/v1/prompts/answer/rollback", "/v1/prompts/{prompt_id}/rollback")
+                .replace("/v1/prompts/answer/versions", "/v1/prompts/{prompt_id}/versions")
+                .replace("/v1/prompts/answer", "/v1/prompts/{ref}"))
                for m, p in covered}
-    served = {(m, r.path) for r in world.client.app.routes  # type: ignore[attr-defined]
-              if hasattr(r, "methods") and not r.path.startswith(("/docs", "/openapi", "/redoc"))
-              for m in r.methods - {"HEAD"}}
-    assert served - covered == set()
+    assert served_routes(world.client) - covered == set()

@@ -22,7 +22,8 @@ async def chat(body: ChatRequest, services: ServicesDep, asker: Asker,
                readable: Readable) -> dict[str, Any] | EventSourceResponse:
     answers = services.answers
     prepared = await run_in_threadpool(
-        answers.prepare, body.question, body.collections, allowed=readable, asker=asker)
+        answers.prepare, body.question, body.collections, allowed=readable, asker=asker,
+        prompt=body.prompt)
     stream = answers.start(prepared)  # Busy -> 503 before any byte is sent
     if not body.stream:
         text = "".join([tok async for tok in stream]) if stream is not None else ""

@@ -1,0 +1,59 @@
+"""The prompt library: versions, zones, eval-gated promotion and one-step rollback."""
+
+from __future__ import annotations
+
+from typing import Annotated, Any
+
+from fastapi import APIRouter, Depends
+
+from app.api.deps import Admin, CurrentUser, ServicesDep, require
+from app.api.schemas import PromoteRequest, PromptVersionRequest, ZoneRequest
+from app.principal import Principal
+
+router = APIRouter(prefix="/v1/prompts", tags=["prompts"])
+Evaluator = Annotated[Principal, Depends(require("evaluator"))]
+
+
+@router.get("")
+def catalogue(services: ServicesDep, _user: CurrentUser) -> dict[str, Any]:
+    """Every prompt id with its versions, zones and the version in production."""
+    return {"prompts": services.prompts.catalogue()}
+
+
+@router.get("/{ref}")
+def show(ref: str, services: ServicesDep, _user: CurrentUser) -> dict[str, Any]:
+    """``answer`` (the production version) or ``answer@2``: template, gate, history."""
+    return services.prompts.show(ref)
+
+
+@router.post("/{prompt_id}/versions", status_code=201)
+def new_version(prompt_id: str, body: PromptVersionRequest, services: ServicesDep,
+                evaluator: Evaluator) -> dict[str, Any]:
+    """A new version, in the exploration zone (never overwrites an old one)."""
+    return services.prompts.new_version(
+        evaluator, prompt_id, system=body.system, user=body.user,
+        context_item=body.context_item, stop=body.stop, description=body.description,
+        change_note=body.change_note, gate=body.gate)
+
+
+@router.post("/{ref}/zone")
+def set_zone(ref: str, body: ZoneRequest, services: ServicesDep,
+             evaluator: Evaluator) -> dict[str, Any]:
+    """Move a version between exploration and pilot (agents may opt into pilot versions)."""
+    return services.prompts.set_zone(evaluator, ref, body.zone)
+
+
+@router.post("/{ref}/promote")
+def promote(ref: str, body: PromoteRequest, services: ServicesDep,
+            admin: Admin) -> dict[str, Any]:
+    """Make a version the production one: needs a finished run of it on its gate set that
+    meets the gate; the admin's call is the approval, and the run id is recorded."""
+    run = services.evals.get(body.run_id, readable=services.access.readable(admin),
+                             results=False)
+    return services.prompts.promote(admin, ref, run)
+
+
+@router.post("/{prompt_id}/rollback")
+def rollback(prompt_id: str, services: ServicesDep, admin: Admin) -> dict[str, Any]:
+    """Restore the production version from before the last promotion."""
+    return services.prompts.rollback(admin, prompt_id)
