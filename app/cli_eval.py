@@ -22,6 +22,7 @@ from app.cli_access import OPERATOR, services
 from app.errors import InvalidInput
 from app.principal import Principal
 from app.services import Services
+from eval.gates import gate_failures, load_baseline
 from eval.runner import RunConfig
 from eval.sets_format import SetFormatError, load_set
 
@@ -109,11 +110,14 @@ def eval_run(
     k: Annotated[int, typer.Option(min=1, max=20, help="hit@k cut-off, chunks in prompt.")] = 5,
     retrieval_only: Annotated[bool, typer.Option(help="No LLM: fast, for CI.")] = False,
     report: Annotated[Path | None, typer.Option(help="Write the HTML report here.")] = None,
+    baseline: Annotated[Path | None, typer.Option(help="Fail (exit 1) if the summary misses "
+                                                  "this stored baseline's bounds.")] = None,
     user: User = None,
 ) -> None:
     """Run a question set and store the run.
 
-    Example: vraagbaak eval run demo --prompt answer@2 --report run.html
+    Examples: vraagbaak eval run demo --prompt answer@2 --report run.html
+              vraagbaak eval run demo --retrieval-only --baseline eval/baselines/demo.json
     """
     with services() as s:
         evaluator, readable = _as(s, user)
@@ -135,6 +139,12 @@ def eval_run(
         out.print(f"report: {report}")
     if run["status"] != "succeeded":
         raise typer.Exit(1)
+    if baseline is not None:
+        misses = gate_failures(load_baseline(baseline), run["summary"])
+        if misses:
+            err.print(f"below the baseline {baseline.name}: " + "; ".join(misses))
+            raise typer.Exit(1)
+        out.print(f"at or above the baseline {baseline.name}")
 
 
 @eval_cli.command("list")

@@ -28,6 +28,7 @@ from app.eval_tables import ZONES, PromptPromotion, PromptVersion
 from app.principal import Principal
 from app.tables import utcnow
 from app.tokens import aware
+from eval.gates import gate_failures
 from prompts.registry import PromptRegistry, PromptTemplate
 
 SERVING = ("production", "pilot")
@@ -58,20 +59,6 @@ def check_template(system: str, user: str, context_item: str) -> None:
                            code="invalid_template")
     if not system.strip():
         raise InvalidInput("the system text is empty", code="invalid_template")
-
-
-def gate_failures(gate: dict[str, Any], summary: dict[str, Any]) -> list[str]:
-    """The gate bounds a run summary misses (a missing metric misses its bound)."""
-    failures = []
-    for metric, bound in gate.get("min", {}).items():
-        value = summary.get(metric)
-        if value is None or value < bound:
-            failures.append(f"{metric} {value} < {bound}")
-    for metric, bound in gate.get("max", {}).items():
-        value = summary.get(metric)
-        if value is None or value > bound:
-            failures.append(f"{metric} {value} > {bound}")
-    return failures
 
 
 class PromptStore:
