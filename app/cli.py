@@ -176,7 +176,8 @@ def main() -> None:
     try:
         cli()
     except (VraagbaakError, ModelError, RootError, SnapshotError) as exc:
-        err.print(f"error: {getattr(exc, 'message', None) or exc}", highlight=False)
+        err.print(f"error: {getattr(exc, 'message', None) or exc}", highlight=False,
+                  soft_wrap=True)
         sys.exit(1)
     except KeyboardInterrupt:
         sys.exit(130)

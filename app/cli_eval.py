@@ -44,6 +44,16 @@ def _as(s: Services, user: str | None) -> tuple[Principal, frozenset[str]]:
     return principal, s.access.readable(principal)
 
 
+def _read(path: Path) -> str:
+    """A file's text, or one clear error line."""
+    try:
+        return path.read_text(encoding="utf-8")
+    except (OSError, UnicodeDecodeError) as exc:
+        reason = "not UTF-8 text" if isinstance(exc, UnicodeDecodeError) else (
+            exc.strerror or type(exc).__name__).lower()
+        raise InvalidInput(f"cannot read {path}: {reason}", code="unreadable_file") from None
+
+
 def _summary(run: dict[str, Any]) -> None:
     out.print(f"[bold]run {run['id']}[/] {run['status']}: set {run['set_name']} "
               f"({run['set_hash'][:12]}), prompt {run['prompt']}, model {run['model_id']}")
@@ -58,6 +68,7 @@ def _summary(run: dict[str, Any]) -> None:
 @eval_cli.command("validate")
 def eval_validate(path: Annotated[Path, typer.Argument(help="A JSONL question set.")]) -> None:
     """Check a question set; a malformed line is named with its number."""
+    _read(path)
     try:
         questions = load_set(path)
     except SetFormatError as exc:
@@ -83,7 +94,7 @@ def eval_upload(path: Annotated[Path, typer.Argument(help="A JSONL question set.
     """Add a question set that runs (and prompt gates) can name."""
     with services() as s:
         evaluator, _ = _as(s, user)
-        info = s.evals.upload_set(evaluator, name, path.read_text(encoding="utf-8"))
+        info = s.evals.upload_set(evaluator, name, _read(path))
     out.print(f"set {info['name']}: {info['questions']} questions ({info['sha256'][:12]})")
 
 
@@ -110,8 +121,8 @@ def eval_run(
     k: Annotated[int, typer.Option(min=1, max=20, help="hit@k cut-off, chunks in prompt.")] = 5,
     retrieval_only: Annotated[bool, typer.Option(help="No LLM: fast, for CI.")] = False,
     report: Annotated[Path | None, typer.Option(help="Write the HTML report here.")] = None,
-    baseline: Annotated[Path | None, typer.Option(help="Fail (exit 1) if the summary misses "
-                                                  "this stored baseline's bounds.")] = None,
+    baseline: Annotated[Path | None, typer.Option(
+        help="Fail (exit 1) if the summary misses this stored baseline's bounds.")] = None,
     user: User = None,
 ) -> None:
     """Run a question set and store the run.
@@ -119,6 +130,8 @@ def eval_run(
     Examples: vraagbaak eval run demo --prompt answer@2 --report run.html
               vraagbaak eval run demo --retrieval-only --baseline eval/baselines/demo.json
     """
+    if baseline is not None:
+        _read(baseline)  # a missing baseline fails before the run, not after it
     with services() as s:
         evaluator, readable = _as(s, user)
         if not retrieval_only:
@@ -140,7 +153,11 @@ def eval_run(
     if run["status"] != "succeeded":
         raise typer.Exit(1)
     if baseline is not None:
-        misses = gate_failures(load_baseline(baseline), run["summary"])
+        try:
+            bounds = load_baseline(baseline)
+        except ValueError as exc:  # json.JSONDecodeError too
+            raise InvalidInput(f"{baseline.name}: {exc}", code="invalid_baseline") from None
+        misses = gate_failures(bounds, run["summary"])
         if misses:
             err.print(f"below the baseline {baseline.name}: " + "; ".join(misses))
             raise typer.Exit(1)
@@ -222,15 +239,19 @@ def prompts_show(ref: Annotated[str, typer.Argument(help="answer or answer@2")])
 @prompts_cli.command("new")
 def prompts_new(
     prompt_id: Annotated[str, typer.Argument(help="The prompt id, e.g. answer.")],
-    from_file: Annotated[Path, typer.Option(help="TOML with system, user (and optionally "
-                                            "context_item, stop, description, gate).")],
+    from_file: Annotated[Path, typer.Option(
+        help="TOML with system, user (and optionally context_item, stop, description, gate).")],
     note: Annotated[str, typer.Option(help="Why this version.")],
     user: User = None,
 ) -> None:
     """Add a version (exploration zone) from a TOML file like prompts/library/*.toml."""
-    data = tomllib.loads(from_file.read_text(encoding="utf-8"))
+    try:
+        data = tomllib.loads(_read(from_file))
+    except tomllib.TOMLDecodeError as exc:
+        raise InvalidInput(f"{from_file.name} is not valid TOML ({exc})",
+                           code="invalid_template") from None
     with services() as s:
-        author = s.identity.as_user(user) if user else OPERATOR
+        author, _readable = _as(s, user)
         view = s.prompts.new_version(
             author, prompt_id, system=str(data.get("system", "")),
             user=str(data.get("user", "")), context_item=data.get("context_item"),
@@ -255,8 +276,10 @@ def prompts_promote(ref: Annotated[str, typer.Argument(help="answer@2")],
                     ) -> None:
     """Make a version the production one, if the run meets its gate (admin approval)."""
     with services() as s:
+        gate_set = s.prompts.show(ref)["gate"].get("set", "")
         view = s.prompts.promote(OPERATOR, ref, s.evals.get(
-            run, readable=s.access.readable(OPERATOR), results=False))
+            run, readable=s.access.readable(OPERATOR), results=False),
+            gate_set_hash=s.evals.current_hash(gate_set))
     out.print(f"{view['ref']} is in production")
 
 

@@ -24,7 +24,7 @@ from sqlalchemy.orm import Session, sessionmaker
 
 from app.answering import AnswerService, with_worker
 from app.audit import AuditLog
-from app.errors import Busy, InvalidInput, NotFound, VraagbaakError
+from app.errors import Busy, Conflict, InvalidInput, NotFound, VraagbaakError
 from app.eval_tables import EvalRun
 from app.llm_worker import LLMWorker
 from app.principal import Principal
@@ -37,6 +37,7 @@ from eval.compare import compare
 from eval.reports import compare_html, run_html
 from eval.runner import ANY_ZONE, RunConfig, run_question, set_hash, summarise
 from eval.sets_format import EvalQuestion, SetFormatError, dump_set, load_set, parse_lines
+from models.errors import ModelError
 from models.llm import LLMProtocol
 
 log = logging.getLogger("vraagbaak.eval")
@@ -60,6 +61,13 @@ class EvalRunService:
         self._pool = ThreadPoolExecutor(max_workers=1, thread_name_prefix="eval")
 
     # -- sets ----------------------------------------------------------------------------
+    def current_hash(self, name: str) -> str | None:
+        """The SHA-256 of the set named ``name`` as it is now (None if there is none)."""
+        try:
+            return set_hash(self.set_path(name))
+        except (NotFound, InvalidInput):
+            return None
+
     def set_path(self, name: str) -> Path:
         if not SET_NAME.match(name):
             raise InvalidInput("set names are lower-case letters, digits, - and _",
@@ -88,9 +96,10 @@ class EvalRunService:
         if not SET_NAME.match(name):
             raise InvalidInput("set names are lower-case letters, digits, - and _",
                                code="invalid_set_name")
-        if (BUILT_IN / f"{name}.jsonl").is_file():
-            raise InvalidInput(f"'{name}' is a built-in set; pick another name",
-                               code="set_exists")
+        if (BUILT_IN / f"{name}.jsonl").is_file() or (self._uploaded / f"{name}.jsonl").is_file():
+            # sets never change under a name: runs and prompt gates refer to them by name
+            raise Conflict(f"a set named '{name}' exists; sets are never overwritten, pick "
+                           "another name", code="set_exists")
         try:
             questions = parse_lines(text.splitlines(), source=name)
         except SetFormatError as exc:
@@ -119,7 +128,10 @@ class EvalRunService:
             if name not in readable:
                 raise NotFound(f"collection '{name}' not found", code="collection_not_found")
         template = self._prompts.get(config.prompt, zones=ANY_ZONE)
-        llm = self._llm_factory(config.model) if config.model else None
+        try:
+            llm = self._llm_factory(config.model) if config.model else None
+        except ModelError as exc:
+            raise InvalidInput(str(exc), code="model_not_found") from None
         model_id = llm.model_id if llm is not None else self._answers.model_id
         with self._sessions() as session:
             snapshots = dict(session.execute(select(Collection.name, Collection.snapshot_id)
@@ -127,6 +139,7 @@ class EvalRunService:
             run = EvalRun(id=uuid.uuid4().hex, created_by=evaluator.actor, set_name=set_name,
                           set_hash=set_hash(path), prompt=template.ref, model_id=model_id,
                           config=config.as_dict() | {
+                              "prompt": template.ref,
                               "retrieval": self._settings.retrieval.model_dump()},
                           snapshot_ids=snapshots, questions_total=len(questions))
             session.add(run)
@@ -170,9 +183,10 @@ class EvalRunService:
             self._audit.record(evaluator.actor, "eval_run_finished", run_id, status="succeeded",
                                summary=summary)
         except Exception as exc:
-            if not isinstance(exc, VraagbaakError):
+            if not isinstance(exc, VraagbaakError | ModelError):
                 log.exception("evaluation run %s failed", run_id)
-            message = getattr(exc, "message", None) or f"{type(exc).__name__}; see the log"
+            message = getattr(exc, "message", None) or (
+                str(exc) if isinstance(exc, ModelError) else f"{type(exc).__name__}; see the log")
             self._update(run_id, status="failed", results=rows, finished_at=utcnow(),
                          message=message)
             self._audit.record(evaluator.actor, "eval_run_finished", run_id, status="failed",
@@ -215,9 +229,9 @@ class EvalRunService:
 
     def runs(self, *, readable: Names[str], limit: int = 100) -> list[dict[str, Any]]:
         with self._sessions() as session:
-            rows = session.scalars(select(EvalRun).order_by(EvalRun.created_at.desc())
-                                   .limit(limit)).all()
-        return [view(r, results=False) for r in rows if set(r.snapshot_ids) <= set(readable)]
+            rows = session.scalars(select(EvalRun).order_by(EvalRun.created_at.desc())).all()
+        mine = [r for r in rows if set(r.snapshot_ids) <= set(readable)]
+        return [view(r, results=False) for r in mine[:limit]]
 
     def report(self, run_id: str, *, readable: Names[str]) -> str:
         return run_html(self.get(run_id, readable=readable))

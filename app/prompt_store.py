@@ -59,6 +59,28 @@ def check_template(system: str, user: str, context_item: str) -> None:
                            code="invalid_template")
     if not system.strip():
         raise InvalidInput("the system text is empty", code="invalid_template")
+    try:  # a trial render: positional fields, bad format specs and the like fail here
+        user.format(**dict.fromkeys(names, ""))
+        context_item.format(n=1, title="", heading="", text="")
+    except (ValueError, IndexError, KeyError, AttributeError) as exc:
+        raise InvalidInput(f"the template does not render ({type(exc).__name__}: {exc})",
+                           code="invalid_template") from None
+
+
+def check_gate(gate: dict[str, Any]) -> dict[str, Any]:
+    """``{"set": name, "min": {metric: number}, "max": {metric: number}}`` or refuse."""
+    if not isinstance(gate, dict) or set(gate) - {"set", "min", "max"}:
+        raise InvalidInput("a gate has 'set', 'min' and 'max' only", code="invalid_gate")
+    if not isinstance(gate.get("set", ""), str):
+        raise InvalidInput("the gate's 'set' is a set name", code="invalid_gate")
+    for side in ("min", "max"):
+        bounds = gate.get(side, {})
+        if not isinstance(bounds, dict) or not all(
+                isinstance(k, str) and isinstance(v, int | float) and not isinstance(v, bool)
+                for k, v in bounds.items()):
+            raise InvalidInput(f"the gate's '{side}' maps metric names to numbers",
+                               code="invalid_gate")
+    return gate
 
 
 class PromptStore:
@@ -126,7 +148,9 @@ class PromptStore:
         return list(out.values())
 
     def show(self, ref: str) -> dict[str, Any]:
-        prompt_id, _, version = ref.partition("@")
+        prompt_id, at, version = ref.partition("@")
+        if at and not version.isdigit():
+            raise NotFound(f"prompt '{ref}' not found", code="prompt_not_found")
         with self._sessions() as session:
             row = (self._row(session, prompt_id, int(version)) if version.isdigit()
                    else self._production(session, prompt_id))
@@ -165,7 +189,7 @@ class PromptStore:
             row = PromptVersion(prompt_id=prompt_id, version=latest.version + 1,
                                 zone="exploration", author=author.actor,
                                 change_note=change_note, template=fields,
-                                gate=latest.gate if gate is None else gate)
+                                gate=latest.gate if gate is None else check_gate(gate))
             session.add(row)
             try:
                 session.commit()
@@ -198,8 +222,10 @@ class PromptStore:
         self._audit.record(actor.actor, "prompt_zone_changed", ref, zone=zone)
         return self.show(ref)
 
-    def promote(self, actor: Principal, ref: str, run: dict[str, Any]) -> dict[str, Any]:
-        """Make ``ref`` the production version, on the strength of ``run``."""
+    def promote(self, actor: Principal, ref: str, run: dict[str, Any], *,
+                gate_set_hash: str | None) -> dict[str, Any]:
+        """Make ``ref`` the production version, on the strength of ``run``, which must have
+        used the gate set as it is now (``gate_set_hash``: None if the set is gone)."""
         prompt_id, version = self._split(ref)
         target = self.show(ref)
         gate = target["gate"]
@@ -213,6 +239,8 @@ class PromptStore:
         elif run["set_name"] != gate["set"]:
             problems.append(f"run {run['id']} used set '{run['set_name']}', the gate is "
                             f"'{gate['set']}'")
+        elif run["set_hash"] != gate_set_hash:
+            problems.append(f"the gate set '{gate['set']}' changed since run {run['id']}")
         if run["config"].get("retrieval_only"):
             problems.append("a retrieval-only run can't promote a prompt")
         problems += gate_failures(gate, run["summary"])

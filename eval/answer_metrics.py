@@ -1,9 +1,9 @@
 """Answer-quality metrics, all computed locally from the stored answer (no judge model).
 
 Per question:
-- ``key_fact_coverage``: share of the question's key facts found in the answer text, compared
-  after lower-casing and collapsing whitespace and dashes (None without key facts). A refused
-  answer covers nothing.
+- ``key_fact_coverage``: share of the question's key facts found in the answer text as whole
+  words ("50 GB" is not found in "150 GB"), compared after lower-casing and collapsing
+  whitespace and dashes (None without key facts). A refused answer covers nothing.
 - ``evidence_coverage``: the same over the answer text plus its supporting quotes: what the
   agent actually reads (the quotes carry the facts when a small model paraphrases badly).
 - ``citation_precision``: share of the answer's citations that are right: the cited document is
@@ -12,9 +12,11 @@ Per question:
 - ``groundedness``: share of the answer's sentences marked supported by their cited evidence,
   the same check the chat answer shows (None without sentences).
 - refusal outcome: ``correct_refusal`` / ``missed_refusal`` for ``must_refuse`` questions,
-  ``false_refusal`` / ``answered`` for answerable ones.
+  ``false_refusal`` / ``answered`` for answerable ones. An answer refuses when the retrieval
+  gate refused it, or when the model itself says it doesn't know.
 
-Over a run (``aggregate``): the means of the above over the questions where they are defined,
+Over a run (``aggregate``): the means of the answer metrics over the answerable questions
+where they are defined (a must-refuse question has no facts to cover),
 ``refusal_accuracy`` = correct refusals / must-refuse questions, ``false_refusal_rate`` =
 refused answerable questions / answerable questions, and latency p50/p95 (linear
 interpolation).
@@ -36,11 +38,25 @@ def normalise(text: str) -> str:
     return _SPACE.sub(" ", _DASH.sub("-", text.lower())).strip()
 
 
+_UNKNOWN = re.compile(r"\b(i do not know|i don'?t know|not (?:in|covered by) the documents)\b")
+
+
+def says_unknown(text: str) -> bool:
+    return bool(_UNKNOWN.search(normalise(text)))
+
+
+def contains(haystack: str, fact: str) -> bool:
+    """``fact`` in ``haystack`` (both normalised), not glued to a letter or digit."""
+    needle = normalise(fact)
+    return bool(needle) and re.search(
+        rf"(?<![0-9a-z]){re.escape(needle)}(?![0-9a-z])", haystack) is not None
+
+
 def key_fact_coverage(text: str, facts: Sequence[str]) -> float | None:
     if not facts:
         return None
     haystack = normalise(text)
-    return sum(normalise(f) in haystack for f in facts) / len(facts)
+    return sum(contains(haystack, f) for f in facts) / len(facts)
 
 
 def citation_precision(citations: Sequence[dict[str, Any]], sentences: Sequence[dict[str, Any]],
@@ -68,7 +84,7 @@ def refusal_outcome(refused: bool, must_refuse: bool) -> str:
 def score_answer(answer: dict[str, Any], *, key_facts: Sequence[str],
                  expected_documents: Sequence[str], must_refuse: bool) -> dict[str, Any]:
     """The answer metrics of one question, and the names of the checks it failed."""
-    refused = bool(answer["refused"])
+    refused = bool(answer["refused"]) or says_unknown(answer["answer"])
     text = "" if refused else answer["answer"]
     quotes = " ".join(c.get("quote", "") for c in answer.get("citations", []))
     scores: dict[str, Any] = {

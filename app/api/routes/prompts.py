@@ -50,7 +50,9 @@ def promote(ref: str, body: PromoteRequest, services: ServicesDep,
     meets the gate; the admin's call is the approval, and the run id is recorded."""
     run = services.evals.get(body.run_id, readable=services.access.readable(admin),
                              results=False)
-    return services.prompts.promote(admin, ref, run)
+    gate_set = services.prompts.show(ref)["gate"].get("set", "")
+    return services.prompts.promote(admin, ref, run,
+                                    gate_set_hash=services.evals.current_hash(gate_set))
 
 
 @router.post("/{prompt_id}/rollback")
