@@ -51,6 +51,10 @@ def check_template(system: str, user: str, context_item: str) -> None:
         item = {f for _, f, _, _ in string.Formatter().parse(context_item) if f}
     except ValueError as exc:
         raise InvalidInput(f"the template does not parse: {exc}", code="invalid_template") from None
+    if any(not f.isidentifier() for f in names | item):
+        # {question.__class__} or {context[0]}: a template names values, never reaches into them
+        raise InvalidInput("template fields are plain names like {question}",
+                           code="invalid_template")
     if not names >= TEMPLATE_FIELDS:
         raise InvalidInput("the user text needs {context} and {question}",
                            code="invalid_template")

@@ -424,3 +424,10 @@ def test_every_malformed_gate_shape_is_refused(lab: Lab, gate: dict[str, Any]) -
                                          user="{context} {question}", change_note="x",
                                          gate=gate)
     assert refused.value.code == "invalid_gate"
+
+
+@pytest.mark.parametrize("user", ["{context} {question.__class__}", "{context[0]} {question}"])
+def test_a_template_cannot_reach_into_its_values(lab: Lab, user: str) -> None:
+    with pytest.raises(InvalidInput, match="plain names"):
+        lab.services.prompts.new_version(lab.principal("eva"), "answer", system="S",
+                                         user=user, change_note="x")
