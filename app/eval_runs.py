@@ -11,6 +11,7 @@ from __future__ import annotations
 
 import logging
 import re
+import threading
 import time
 import uuid
 from collections.abc import Callable
@@ -59,6 +60,7 @@ class EvalRunService:
         self._llm_factory = llm_factory
         self._uploaded = settings.data_dir / "eval-sets"
         self._pool = ThreadPoolExecutor(max_workers=1, thread_name_prefix="eval")
+        self._stopping = threading.Event()  # set on shutdown: a run stops between questions
 
     # -- sets ----------------------------------------------------------------------------
     def current_hash(self, name: str) -> str | None:
@@ -169,6 +171,11 @@ class EvalRunService:
         last = 0.0
         try:
             for i, q in enumerate(questions, start=1):
+                if self._stopping.is_set():
+                    self._update(run_id, status="interrupted", results=rows,
+                                 finished_at=utcnow(), message="the server stopped during "
+                                 f"this run, after {i - 1} of {len(questions)} questions")
+                    return
                 rows.append(self._patiently(lambda q=q: run_question(  # type: ignore[misc]
                     q, config, search=self._search, answers=answers, evaluator=evaluator,
                     allowed=allowed)))
@@ -246,6 +253,8 @@ class EvalRunService:
         return compare_html(result) if html else result
 
     def shutdown(self) -> None:
+        """Stop after the current question (a full run can take many minutes)."""
+        self._stopping.set()
         self._pool.shutdown(wait=True, cancel_futures=True)
 
 

@@ -402,3 +402,37 @@ def test_a_run_waits_while_the_llm_queue_is_full(tmp_path: Path,
     assert done["status"] == "succeeded", done
     assert done["results"][0]["refused"] is False
     assert len(llm.prompts) == 3  # two chats and the run's one answerable question
+
+
+def test_shutdown_interrupts_a_run_between_questions(tmp_path: Path, kb: Path) -> None:
+    """A server stopping mid-run doesn't wait for the whole set: the run stops after the
+    question in flight and says so."""
+    from app.principal import Principal
+    from app.services import build_services
+    from app.settings import RetrievalSettings, Settings
+    from eval.runner import RunConfig
+    from tests.fakes import FakeEmbedder, FakeLLM
+
+    gate = threading.Event()
+    llm = FakeLLM(["NWL-VPN-809 means the certificate expired [1]."], gate=gate)
+    services = build_services(Settings(data_dir=tmp_path / "d",
+                                       retrieval=RetrievalSettings(min_dense_score=0.2)),
+                              embedder=FakeEmbedder(), llm=llm)
+    services.collections.upsert("kb", kb, "en")
+    services.indexer.sync("kb")
+    services.worker.start()
+    op = Principal.operator()
+    services.evals.upload_set(op, "three", "\n".join(json.dumps({
+        "id": f"q{i}", "question": "What does VPN error NWL-VPN-809 mean?",
+        "collections": ["kb"], "expected_documents": ["vpn.md"], "key_facts": [],
+        "must_refuse": False, "tags": []}) for i in range(3)))
+    run = services.evals.start(op, "three", RunConfig(), readable={"kb"})
+    assert llm.started.wait(10)
+    closer = threading.Thread(target=services.close)
+    closer.start()
+    gate.set()
+    closer.join(20)
+    assert not closer.is_alive()
+    ended = services.evals.get(run["id"], readable={"kb"})
+    assert ended["status"] == "interrupted" and "after 1 of 3" in ended["message"]
+    assert len(ended["results"]) == 1
