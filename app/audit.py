@@ -23,14 +23,14 @@ import json
 import re
 from collections.abc import Iterator
 from dataclasses import dataclass
-from datetime import UTC, datetime
+from datetime import datetime
 from typing import Any
 
 from sqlalchemy import select, update
 from sqlalchemy.orm import Session, sessionmaker
 
 from app.identity_tables import AuditEntry, AuditHead
-from app.tables import utcnow
+from app.tables import as_utc, utcnow
 
 GENESIS = "0" * 64
 # the last word of a key names a secret: password, llm.api_key, session_cookie, csrf_token;
@@ -42,11 +42,7 @@ FIELDS = ("seq", "at", "actor", "action", "target", "details", "prev_hash", "has
 
 def _utc_text(at: datetime) -> str:
     """One spelling of a time on every backend (SQLite hands datetimes back naive)."""
-    return _as_utc(at).strftime("%Y-%m-%dT%H:%M:%S.%fZ")
-
-
-def _as_utc(at: datetime) -> datetime:
-    return at.replace(tzinfo=UTC) if at.tzinfo is None else at.astimezone(UTC)
+    return as_utc(at).strftime("%Y-%m-%dT%H:%M:%S.%fZ")
 
 
 def entry_hash(seq: int, at: datetime, actor: str, action: str, target: str,
@@ -139,9 +135,9 @@ class AuditLog:
         if where.action:
             stmt = stmt.where(AuditEntry.action == where.action)
         if where.since:
-            stmt = stmt.where(AuditEntry.at >= _as_utc(where.since))
+            stmt = stmt.where(AuditEntry.at >= as_utc(where.since))
         if where.until:
-            stmt = stmt.where(AuditEntry.at < _as_utc(where.until))
+            stmt = stmt.where(AuditEntry.at < as_utc(where.until))
         if where.limit is not None:
             stmt = stmt.limit(where.limit)
         with (self._sessions() as session,

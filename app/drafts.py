@@ -23,8 +23,7 @@ from app.errors import Conflict, InvalidInput, NotFound
 from app.grounding import CITATION_MARKER
 from app.principal import Principal
 from app.review_tables import Draft, DraftEvent
-from app.tables import utcnow
-from app.tokens import aware
+from app.tables import as_utc, utcnow
 
 LANGUAGES = {"en": "English", "nl": "Dutch", "de": "German", "fr": "French"}
 
@@ -156,8 +155,8 @@ def author_view(d: Draft) -> dict[str, Any]:
         "approved_text": d.final_text if approved else None,
         "decision": None if d.decided_at is None and d.state != "changes_requested" else {
             "state": d.state, "comment": d.comment, "reason": d.reason,
-            "decided_at": aware(d.decided_at).isoformat() if d.decided_at else None},
-        "created_at": aware(d.created_at).isoformat(),
-        "submitted_at": aware(d.submitted_at).isoformat(),
+            "decided_at": as_utc(d.decided_at).isoformat() if d.decided_at else None},
+        "created_at": as_utc(d.created_at).isoformat(),
+        "submitted_at": as_utc(d.submitted_at).isoformat(),
         "answer_id": d.answer_id,
     }

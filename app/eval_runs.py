@@ -21,7 +21,7 @@ from pathlib import Path
 from typing import Any
 
 from sqlalchemy import select, update
-from sqlalchemy.orm import Session, sessionmaker
+from sqlalchemy.orm import Session, defer, sessionmaker
 
 from app.answering import AnswerService, with_worker
 from app.audit import AuditLog
@@ -32,8 +32,7 @@ from app.principal import Principal
 from app.prompt_store import PromptStore
 from app.search import SearchService
 from app.settings import Settings
-from app.tables import Collection, utcnow
-from app.tokens import aware
+from app.tables import Collection, as_utc, utcnow
 from eval.compare import compare
 from eval.reports import compare_html, run_html
 from eval.runner import ANY_ZONE, RunConfig, run_question, set_hash, summarise
@@ -236,7 +235,9 @@ class EvalRunService:
 
     def runs(self, *, readable: Names[str], limit: int = 100) -> list[dict[str, Any]]:
         with self._sessions() as session:
-            rows = session.scalars(select(EvalRun).order_by(EvalRun.created_at.desc())).all()
+            # the per-question results can be megabytes a run: a listing never loads them
+            rows = session.scalars(select(EvalRun).options(defer(EvalRun.results))
+                                   .order_by(EvalRun.created_at.desc())).all()
         mine = [r for r in rows if set(r.snapshot_ids) <= set(readable)]
         return [view(r, results=False) for r in mine[:limit]]
 
@@ -265,8 +266,8 @@ def view(run: EvalRun, *, results: bool = True) -> dict[str, Any]:
         "config": run.config, "snapshot_ids": run.snapshot_ids,
         "progress": {"done": run.questions_done, "total": run.questions_total},
         "summary": run.summary, "message": run.message, "created_by": run.created_by,
-        "created_at": aware(run.created_at).isoformat(),
-        "finished_at": aware(run.finished_at).isoformat() if run.finished_at else None,
+        "created_at": as_utc(run.created_at).isoformat(),
+        "finished_at": as_utc(run.finished_at).isoformat() if run.finished_at else None,
     }
     if results:
         data["results"] = run.results

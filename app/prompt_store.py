@@ -26,8 +26,7 @@ from app.audit import AuditLog
 from app.errors import Conflict, InvalidInput, NotFound
 from app.eval_tables import ZONES, PromptPromotion, PromptVersion
 from app.principal import Principal
-from app.tables import utcnow
-from app.tokens import aware
+from app.tables import as_utc, utcnow
 from eval.gates import gate_failures
 from prompts.registry import PromptRegistry, PromptTemplate
 
@@ -167,7 +166,7 @@ class PromptStore:
                 "template": row.template, "gate": row.gate,
                 "history": [{"action": h.action, "version": h.version,
                              "previous_version": h.previous_version, "run_id": h.run_id,
-                             "by": h.approved_by, "at": aware(h.at).isoformat()}
+                             "by": h.approved_by, "at": as_utc(h.at).isoformat()}
                             for h in history]}
 
     # -- changing ------------------------------------------------------------------------
@@ -321,6 +320,6 @@ class PromptStore:
     def _summary(r: PromptVersion) -> dict[str, Any]:
         return {"ref": f"{r.prompt_id}@{r.version}", "id": r.prompt_id, "version": r.version,
                 "zone": r.zone, "author": r.author, "change_note": r.change_note,
-                "created_at": aware(r.created_at).isoformat()}
+                "created_at": as_utc(r.created_at).isoformat()}
 
 

@@ -32,8 +32,7 @@ from app.errors import Conflict, Forbidden, InvalidInput
 from app.identity_tables import User
 from app.principal import Principal
 from app.review_tables import REASONS, RUBRIC, Draft, DraftEvent, EvalCandidate
-from app.tables import Answer, utcnow
-from app.tokens import aware
+from app.tables import Answer, as_utc, utcnow
 from app.webhooks import WebhookSender
 
 
@@ -130,7 +129,7 @@ class ReviewQueue:
             "edit_distance": draft.edit_distance,
             "scores": draft.scores,
             "decided_by": names.get(draft.decided_by),
-            "events": [{"at": aware(e.at).isoformat(), "actor": e.actor, "action": e.action,
+            "events": [{"at": as_utc(e.at).isoformat(), "actor": e.actor, "action": e.action,
                         "from": e.from_state, "to": e.to_state, "note": e.note}
                        for e in events],
             "webhooks": self._webhooks.deliveries(draft_id),
@@ -307,7 +306,7 @@ class ReviewQueue:
         verb = action.replace("_", " ")
         state = now.state.replace("_", " ")
         if now.state == "in_review" and now.assignee_id != actor.user_id:
-            expires = aware(now.claim_expires_at).isoformat() if now.claim_expires_at else "?"
+            expires = as_utc(now.claim_expires_at).isoformat() if now.claim_expires_at else "?"
             return Conflict(f"cannot {verb}: {holder} holds this draft until {expires}",
                             code="claimed_by_other")
         if now.state == "in_review":
@@ -332,7 +331,7 @@ class ReviewQueue:
                 "collections": d.collections, "ticket_id": d.ticket_id,
                 "author": names.get(d.author_id), "teams": d.author_teams,
                 "assignee": names.get(d.assignee_id) if claim_live else None,
-                "claim_expires_at": aware(d.claim_expires_at).isoformat()
+                "claim_expires_at": as_utc(d.claim_expires_at).isoformat()
                 if claim_live and d.claim_expires_at else None,
                 "age_s": round(age(d, now), 1), "prompt": d.prompt, "model": d.model_id,
                 "refused": d.refused}
@@ -340,8 +339,8 @@ class ReviewQueue:
 
 def live_claim(d: Draft, now: datetime) -> bool:
     return d.state == "in_review" and d.claim_expires_at is not None and \
-        aware(d.claim_expires_at) >= now
+        as_utc(d.claim_expires_at) >= now
 
 
 def age(d: Draft, now: datetime) -> float:
-    return (now - aware(d.submitted_at)).total_seconds()
+    return (now - as_utc(d.submitted_at)).total_seconds()

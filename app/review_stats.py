@@ -19,7 +19,7 @@ from __future__ import annotations
 from collections import defaultdict
 from collections.abc import Callable
 from collections.abc import Collection as Names
-from datetime import UTC, datetime
+from datetime import datetime
 from typing import Any
 
 import numpy as np
@@ -29,13 +29,13 @@ from sqlalchemy.orm import Session, sessionmaker
 from app.errors import InvalidInput
 from app.identity_tables import User
 from app.review_tables import RUBRIC, Draft
-from app.tokens import aware
+from app.tables import as_utc
 
 GROUPS = ("prompt", "model", "collection", "team", "reviewer", "week", "all")
 
 
 def _seconds(start: datetime, end: datetime | None) -> float | None:
-    return None if end is None else (aware(end) - aware(start)).total_seconds()
+    return None if end is None else (as_utc(end) - as_utc(start)).total_seconds()
 
 
 def _quantiles(values: list[float]) -> dict[str, float | None]:
@@ -87,8 +87,7 @@ class ReviewStats:
         with self._sessions() as session:
             stmt = select(Draft)
             if since is not None:  # SQLite compares clock text: compare in UTC
-                since = since.replace(tzinfo=UTC) if since.tzinfo is None else since
-                stmt = stmt.where(Draft.created_at >= since.astimezone(UTC))
+                stmt = stmt.where(Draft.created_at >= as_utc(since))
             drafts = [d for d in session.scalars(stmt) if set(d.collections) <= set(readable)]
             names = dict(session.execute(select(User.id, User.username)).all())
         keys: dict[str, Callable[[Draft], list[str]]] = {
@@ -99,7 +98,7 @@ class ReviewStats:
             "reviewer": lambda d: [names.get(d.decided_by, "(undecided)")
                                    if d.decided_by is not None else "(undecided)"],
             "week": lambda d: ["{}-W{:02d}".format(
-                *aware(d.created_at).astimezone(UTC).isocalendar()[:2])],
+                *as_utc(d.created_at).isocalendar()[:2])],
             "all": lambda d: ["all"],
         }
         groups: dict[str, list[Draft]] = defaultdict(list)

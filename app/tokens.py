@@ -13,7 +13,7 @@ import hmac
 import secrets
 import uuid
 from dataclasses import dataclass
-from datetime import UTC, datetime, timedelta
+from datetime import datetime, timedelta
 from typing import Any
 
 from sqlalchemy import select, update
@@ -21,7 +21,7 @@ from sqlalchemy.orm import Session, sessionmaker
 
 from app.errors import InvalidInput, NotFound, Unauthorized
 from app.identity_tables import ApiToken, LoginSession, User
-from app.tables import utcnow
+from app.tables import as_utc, utcnow
 
 TOKEN_PREFIX = "vbk_"
 MAX_TOKEN_DAYS = 366
@@ -30,11 +30,6 @@ _LAST_USED_EVERY = timedelta(minutes=1)  # don't turn every request into a write
 
 def digest(secret: str) -> str:
     return hashlib.sha256(secret.encode()).hexdigest()
-
-
-def aware(at: datetime) -> datetime:
-    """SQLite hands datetimes back naive; they were stored in UTC."""
-    return at.replace(tzinfo=UTC) if at.tzinfo is None else at
 
 
 @dataclass(frozen=True)
@@ -104,9 +99,9 @@ class TokenService:
             now = utcnow()
             if row.revoked_at is not None:
                 raise Unauthorized("the API token has been revoked", code="token_revoked")
-            if row.expires_at is not None and aware(row.expires_at) <= now:
+            if row.expires_at is not None and as_utc(row.expires_at) <= now:
                 raise Unauthorized("the API token has expired", code="token_expired")
-            if row.last_used_at is None or now - aware(row.last_used_at) > _LAST_USED_EVERY:
+            if row.last_used_at is None or now - as_utc(row.last_used_at) > _LAST_USED_EVERY:
                 row.last_used_at = now
                 session.commit()
             return Credential(row.user_id, row.id, "token")
@@ -140,7 +135,7 @@ class TokenService:
         with self._sessions() as session:
             row = session.scalars(select(LoginSession)
                                   .where(LoginSession.token_hash == digest(secret))).first()
-        if row is None or row.revoked_at is not None or aware(row.expires_at) <= utcnow():
+        if row is None or row.revoked_at is not None or as_utc(row.expires_at) <= utcnow():
             raise Unauthorized("the session has ended; sign in again", code="session_expired")
         if changes_state and not (csrf and hmac.compare_digest(row.csrf_hash, digest(csrf))):
             raise Unauthorized("a request signed in by cookie must send its X-CSRF-Token",
@@ -162,9 +157,9 @@ class TokenService:
 
 def token_view(row: ApiToken) -> dict[str, Any]:
     now = utcnow()
-    expired = row.expires_at is not None and aware(row.expires_at) <= now
+    expired = row.expires_at is not None and as_utc(row.expires_at) <= now
     return {"id": row.id, "name": row.name, "prefix": f"{TOKEN_PREFIX}{row.prefix}",
-            "created_at": aware(row.created_at).isoformat(),
-            "expires_at": aware(row.expires_at).isoformat() if row.expires_at else None,
-            "last_used_at": aware(row.last_used_at).isoformat() if row.last_used_at else None,
+            "created_at": as_utc(row.created_at).isoformat(),
+            "expires_at": as_utc(row.expires_at).isoformat() if row.expires_at else None,
+            "last_used_at": as_utc(row.last_used_at).isoformat() if row.last_used_at else None,
             "revoked": row.revoked_at is not None, "expired": expired}

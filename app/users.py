@@ -102,10 +102,6 @@ class UserService:
             users = session.scalars(select(User).order_by(User.username)).all()
             return [self._view(session, u) for u in users]
 
-    def count(self) -> int:
-        with self._sessions() as session:
-            return len(session.scalars(select(User.id)).all())
-
     def authenticate(self, username: str, password: str) -> dict[str, Any] | None:
         """The user, if the password is right and the account active; else None."""
         with self._sessions() as session:

@@ -37,8 +37,7 @@ from sqlalchemy.orm import Session, sessionmaker
 from app.audit import AuditLog
 from app.review_tables import WebhookAttempt, WebhookDelivery
 from app.settings import ReviewSettings
-from app.tables import utcnow
-from app.tokens import aware
+from app.tables import as_utc, utcnow
 
 log = logging.getLogger("vraagbaak.webhooks")
 
@@ -178,7 +177,7 @@ class WebhookSender:
                                 .where(WebhookDelivery.status == "pending"))
         if at is None:
             return POLL_S
-        return min(max((aware(at) - utcnow()).total_seconds(), 0.0), POLL_S)
+        return min(max((as_utc(at) - utcnow()).total_seconds(), 0.0), POLL_S)
 
     def _claim(self, delivery_id: str) -> _Claimed | None:
         """Take a due delivery for this worker, or None if another worker got there first."""
@@ -275,4 +274,4 @@ class WebhookSender:
 
 
 def _iso(at: datetime | None) -> str | None:
-    return None if at is None else aware(at).isoformat()
+    return None if at is None else as_utc(at).isoformat()

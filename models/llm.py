@@ -66,7 +66,7 @@ class LlamaCppLLM:
     ``extra_buffer_types`` is llama.cpp's ``use_extra_bufts`` (CPU weight repacking and the
     AMX matmul kernels). It is off by default: on a Xeon with AMX, a native build's
     ``ggml_backend_amx_mul_mat`` segfaulted on the first decode (seen on this project's
-    machines, gdb backtrace in the README), and the smaller default model gains nothing from
+    machines; README, Known limits), and the smaller default model gains nothing from
     repacking. llama-cpp-python doesn't expose the field, so the default model parameters are
     adjusted for the duration of the load, under a lock.
     """

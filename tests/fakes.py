@@ -75,9 +75,6 @@ class EchoLLM(FakeLLM):
     """Answers with the whole prompt it was given, so anything that reaches the prompt also
     reaches the response: the strictest stand-in for a model that repeats its context."""
 
-    def __init__(self) -> None:
-        super().__init__()
-
     def stream_chat(self, messages: Messages, *, max_tokens: int,
                     stop: Sequence[str] = ()) -> Iterator[str]:
         self.replies = [" ".join(m["content"] for m in messages) + " [1]"]

@@ -24,8 +24,7 @@ from app.audit import AuditFilter, AuditLog
 from app.db import make_engine, migrate, session_factory
 from app.review_tables import Draft, WebhookAttempt, WebhookDelivery
 from app.settings import ReviewSettings, Settings
-from app.tables import utcnow
-from app.tokens import aware
+from app.tables import as_utc, utcnow
 from app.webhooks import WebhookSender, retry_delay, sign, verify_signature
 
 SECRET = "s3cret-webhook-key-0123456789"
@@ -260,7 +259,7 @@ def test_a_failed_attempt_waits_for_its_backoff(world: World) -> None:
     assert len(receiver.requests) == 1
     row = world.delivery(delivery_id)
     assert (row.status, row.attempts) == ("pending", 1)
-    wait = aware(row.next_attempt_at) - before
+    wait = as_utc(row.next_attempt_at) - before
     assert timedelta(seconds=59) < wait < timedelta(seconds=62)
 
 
