@@ -9,6 +9,7 @@ supporting quotes, and an unanswerable question is refused without inventing any
 from __future__ import annotations
 
 import json
+import re
 from collections.abc import Iterator
 from pathlib import Path
 
@@ -18,7 +19,7 @@ from fastapi.testclient import TestClient
 from app.main import create_app
 from app.services import Services, build_services
 from app.settings import Settings
-from tests.access import sign_in
+from tests.access import bearer, make_user, sign_in
 from tests.conftest import DEMO_KB
 
 pytestmark = pytest.mark.slow
@@ -78,6 +79,24 @@ def test_search_finds_html_main_content_not_navigation(api: TestClient) -> None:
     assert hits[0]["document"] == "it/email-and-calendar.html"
     nav = api.get("/v1/search", params={"q": "canteen menu erwtensoep", "collection": "demo"})
     assert all("erwtensoep" not in h["text"] for h in nav.json()["results"])
+
+
+def test_a_customer_reply_draft_from_the_real_model(api: TestClient) -> None:
+    """The customer_reply prompt through SmolLM2: a reply without [n] markers for the
+    customer, and the checked citations and quotes for the reviewer."""
+    services: Services = api.app.state.services  # type: ignore[attr-defined]
+    reviewer = bearer(make_user(services, "e2e-reviewer", ["reviewer"]))
+    r = api.post("/v1/drafts", json={
+        "question": "My VPN client shows error NWL-VPN-809. What should I do?",
+        "collections": ["demo"], "customer": {"name": "Ada", "ticket_id": "T-1"}})
+    assert r.status_code == 201, r.text
+    draft = r.json()
+    assert draft["state"] == "pending" and draft["approved_text"] is None
+    assert draft["draft_text"] and not re.search(r"\[\d", draft["draft_text"])
+    view = api.get(f"/v1/review/drafts/{draft['draft_id']}", headers=reviewer).json()
+    assert view["prompt"] == "customer_reply@1" and view["model"].startswith("llamacpp:")
+    assert "it/vpn-troubleshooting.md" in {c["document"] for c in view["citations"]}
+    assert all(c["quote"] for c in view["citations"])
 
 
 def test_unanswerable_question_is_refused(api: TestClient) -> None:
