@@ -181,12 +181,24 @@ def to_jsonl(rows: Iterator[dict[str, Any]]) -> Iterator[str]:
         yield json.dumps(row, ensure_ascii=False, sort_keys=True) + "\n"
 
 
+FORMULA_START = ("=", "+", "-", "@", "\t", "\r")
+
+
+def _cell(value: Any) -> Any:
+    """A cell a spreadsheet shows as text: a user-chosen name or target such as
+    ``=HYPERLINK(...)`` gets a leading apostrophe (OWASP's advice against CSV injection).
+    JSON lines stay exact; this only guards the copy meant for Excel."""
+    if isinstance(value, str) and value.startswith(FORMULA_START):
+        return "'" + value
+    return value
+
+
 def to_csv(rows: Iterator[dict[str, Any]]) -> Iterator[str]:
     buf = io.StringIO()
     writer = csv.writer(buf)
     writer.writerow(FIELDS)
     for row in rows:
-        writer.writerow([json.dumps(row[f], sort_keys=True) if f == "details" else row[f]
+        writer.writerow([json.dumps(row[f], sort_keys=True) if f == "details" else _cell(row[f])
                          for f in FIELDS])
         yield buf.getvalue()
         buf.seek(0)

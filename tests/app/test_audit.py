@@ -365,6 +365,20 @@ def test_to_csv_parses_back_with_details_as_json(svc: Services) -> None:
     assert [p["hash"] for p in parsed] == [e["hash"] for e in expected]
 
 
+def test_to_csv_defuses_spreadsheet_formulas(svc: Services) -> None:
+    svc.audit.record("=cmd|' /C calc'!A0", "searched", "+kb", query="=1+1")
+    svc.audit.record("alice", "searched", "@SUM(A1)")
+    text = "".join(to_csv(svc.audit.entries()))
+    _, first, second = list(csv.reader(io.StringIO(text)))
+    actor, target, details = first[2], first[4], first[5]
+    assert actor == "'=cmd|' /C calc'!A0" and target == "'+kb"
+    assert json.loads(details) == {"query": "=1+1"}  # a JSON object starts with "{"
+    assert second[4] == "'@SUM(A1)" and second[2] == "alice"
+    # the JSON lines export keeps every value exact
+    rows = [json.loads(line) for line in to_jsonl(svc.audit.entries())]
+    assert rows[0]["actor"] == "=cmd|' /C calc'!A0" and rows[1]["target"] == "@SUM(A1)"
+
+
 def test_to_csv_of_nothing_is_just_the_header(svc: Services) -> None:
     assert list(csv.reader(io.StringIO("".join(to_csv(svc.audit.entries()))))) == [
         list(FIELDS)]
