@@ -76,34 +76,41 @@ class ReviewQueue:
     def queue(self, reviewer: Principal, *, readable: Names[str],
              where: QueueFilter = QueueFilter()) -> dict[str, Any]:
         """Drafts the reviewer may see (every collection readable), oldest first, with the
-        age of the oldest pending draft: the queue's SLA figure."""
+        age of the oldest pending draft: the queue's SLA figure.
+
+        Counting and filtering read only the small columns of every draft; whole rows (with
+        their texts) are loaded for the page that is returned."""
         now = utcnow()
         with self._sessions() as session:
-            rows = session.scalars(select(Draft).order_by(Draft.submitted_at)).all()
-            names = self._usernames(session, {d.assignee_id for d in rows} | {
-                d.author_id for d in rows})
-        visible = [d for d in rows if set(d.collections) <= set(readable)]
-        # counts and the SLA figure describe the whole queue the reviewer may see, whatever
-        # the filters below pick out of it
-        counts: dict[str, int] = {}
-        for d in visible:
-            counts[d.state] = counts.get(d.state, 0) + 1
-        pending = [age(d, now) for d in visible if d.state == "pending"]
-        if where.state:
-            visible = [d for d in visible if d.state == where.state]
-        if where.assignee:
-            visible = [d for d in visible if live_claim(d, now)
-                       and names.get(d.assignee_id) == where.assignee]
-        if where.collection:
-            visible = [d for d in visible if where.collection in d.collections]
-        if where.team:
-            visible = [d for d in visible if where.team in d.author_teams]
-        if where.min_age_s is not None:
-            visible = [d for d in visible if age(d, now) >= where.min_age_s]
-        if where.newest_first:
-            visible.reverse()
+            rows = session.execute(select(*QUEUE_COLUMNS).order_by(Draft.submitted_at)).all()
+            visible = [d for d in rows if set(d.collections) <= set(readable)]
+            names = self._usernames(session, {d.assignee_id for d in visible})
+            # counts and the SLA figure describe the whole queue the reviewer may see,
+            # whatever the filters below pick out of it
+            counts: dict[str, int] = {}
+            for d in visible:
+                counts[d.state] = counts.get(d.state, 0) + 1
+            pending = [age(d, now) for d in visible if d.state == "pending"]
+            if where.state:
+                visible = [d for d in visible if d.state == where.state]
+            if where.assignee:
+                visible = [d for d in visible if live_claim(d, now)
+                           and names.get(d.assignee_id) == where.assignee]
+            if where.collection:
+                visible = [d for d in visible if where.collection in d.collections]
+            if where.team:
+                visible = [d for d in visible if where.team in d.author_teams]
+            if where.min_age_s is not None:
+                visible = [d for d in visible if age(d, now) >= where.min_age_s]
+            if where.newest_first:
+                visible.reverse()
+            page_ids = [d.id for d in visible[:where.limit]]
+            loaded = {d.id: d for d in session.scalars(
+                select(Draft).where(Draft.id.in_(page_ids)))} if page_ids else {}
+            page = [loaded[i] for i in page_ids if i in loaded]
+            names |= self._usernames(session, {d.author_id for d in page})
         return {
-            "drafts": [self._summary(d, names, now) for d in visible[:where.limit]],
+            "drafts": [self._summary(d, names, now) for d in page],
             "total": len(visible),
             "counts": counts,
             "oldest_pending_age_s": round(max(pending), 1) if pending else None,
@@ -337,10 +344,15 @@ class ReviewQueue:
                 "refused": d.refused}
 
 
-def live_claim(d: Draft, now: datetime) -> bool:
+# what the queue filters and counts on; texts stay in the database until a page is shown
+QUEUE_COLUMNS = (Draft.id, Draft.state, Draft.collections, Draft.author_teams,
+                 Draft.assignee_id, Draft.claim_expires_at, Draft.submitted_at)
+
+
+def live_claim(d: Draft | Any, now: datetime) -> bool:
     return d.state == "in_review" and d.claim_expires_at is not None and \
         as_utc(d.claim_expires_at) >= now
 
 
-def age(d: Draft, now: datetime) -> float:
+def age(d: Draft | Any, now: datetime) -> float:
     return (now - as_utc(d.submitted_at)).total_seconds()

@@ -17,7 +17,7 @@ collections the caller may read are counted.
 from __future__ import annotations
 
 from collections import defaultdict
-from collections.abc import Callable
+from collections.abc import Callable, Sequence
 from collections.abc import Collection as Names
 from datetime import datetime
 from typing import Any
@@ -50,7 +50,14 @@ def _mean(values: list[float]) -> float | None:
     return round(float(np.mean(values)), 4) if values else None
 
 
-def summarise(drafts: list[Draft]) -> dict[str, Any]:
+# what the figures and groupings read; texts are never loaded
+STATS_COLUMNS = (Draft.state, Draft.scores, Draft.edit_distance, Draft.created_at,
+                 Draft.first_claimed_at, Draft.decided_at, Draft.reason, Draft.prompt,
+                 Draft.model_id, Draft.collections, Draft.author_teams, Draft.decided_by)
+
+
+def summarise(drafts: Sequence[Any]) -> dict[str, Any]:
+    """Figures of a group of drafts (rows with the ``STATS_COLUMNS``)."""
     approved = [d for d in drafts if d.state == "approved"]
     rejected = [d for d in drafts if d.state == "rejected"]
     decided = approved + rejected
@@ -85,12 +92,12 @@ class ReviewStats:
         if group_by not in GROUPS:
             raise InvalidInput(f"group_by is one of {', '.join(GROUPS)}", code="invalid_group")
         with self._sessions() as session:
-            stmt = select(Draft)
+            stmt = select(*STATS_COLUMNS)
             if since is not None:  # SQLite compares clock text: compare in UTC
                 stmt = stmt.where(Draft.created_at >= as_utc(since))
-            drafts = [d for d in session.scalars(stmt) if set(d.collections) <= set(readable)]
+            drafts = [d for d in session.execute(stmt) if set(d.collections) <= set(readable)]
             names = dict(session.execute(select(User.id, User.username)).all())
-        keys: dict[str, Callable[[Draft], list[str]]] = {
+        keys: dict[str, Callable[[Any], list[str]]] = {
             "prompt": lambda d: [d.prompt],
             "model": lambda d: [d.model_id],
             "collection": lambda d: list(d.collections),
@@ -101,7 +108,7 @@ class ReviewStats:
                 *as_utc(d.created_at).isocalendar()[:2])],
             "all": lambda d: ["all"],
         }
-        groups: dict[str, list[Draft]] = defaultdict(list)
+        groups: dict[str, list[Any]] = defaultdict(list)
         for d in drafts:
             for key in keys[group_by](d):
                 groups[key].append(d)
