@@ -46,3 +46,21 @@ def test_unsupported_answer_still_shows_the_best_evidence() -> None:
                     CHUNKS, FakeEmbedder())
     assert not result.sentences[0].supported
     assert [(c.n, c.inferred) for c in result.citations] == [(2, True)]
+
+
+def test_each_citation_quotes_its_own_chunk_from_one_embedding_call() -> None:
+    chunks = [
+        _hit("Mail is archived after a year. Attachments over 25 MB are refused by the outgoing "
+             "mail gateway. Shared mailboxes need a ticket.", 1),
+        _hit("Restart the client first. VPN error NWL-VPN-809 means that the device "
+             "certificate has expired. Call the service desk if it persists.", 2,
+             heading="VPN errors"),
+    ]
+    embedder = FakeEmbedder()
+    result = ground("Attachments over 25 MB are refused [1]. NWL-VPN-809 means the device "
+                    "certificate expired [2].", "What do NWL-VPN-809 and the 25 MB limit mean?",
+                    chunks, embedder)
+    quotes = {c.n: c.quote for c in result.citations}
+    assert quotes == {1: "Attachments over 25 MB are refused by the outgoing mail gateway.",
+                      2: "VPN error NWL-VPN-809 means that the device certificate has expired."}
+    assert embedder.calls == 1
