@@ -36,18 +36,21 @@ from bench.common import (
     save_results,
 )
 from bench.corpus import write_corpus
+from models.embedder import Precision
 
 Questions = list[tuple[str, list[str]]]
 
 
-def ours(corpus: str, data_dir: str, questions: Questions, k: int) -> dict[str, Any]:
+def ours(corpus: str, data_dir: str, questions: Questions, k: int,
+         precision: Precision = "auto") -> dict[str, Any]:
     """Our ingest + re-index + retrieval, run inside a child process."""
     from app.services import build_services
     from app.settings import Settings
 
     started = time.perf_counter()
     # bulk ingest uses every core, as `vraagbaak ingest` does (the server keeps 1 for queries)
-    services = build_services(Settings(data_dir=fresh_dir(Path(data_dir)), embedding_threads=0))
+    services = build_services(Settings(data_dir=fresh_dir(Path(data_dir)), embedding_threads=0,
+                                       embedding_precision=precision))
     services.embedder.embed(["warm up"])
     load_s = time.perf_counter() - started
     services.collections.upsert("bench", Path(corpus), "en")
@@ -131,6 +134,8 @@ def main() -> None:
     p.add_argument("--docs", type=int, default=None, help="generated corpus size (10000)")
     p.add_argument("--questions", type=int, default=None, help="retrieval questions (100)")
     p.add_argument("--skip-llamaindex", action="store_true")
+    p.add_argument("--precision", choices=("auto", "float32", "bfloat16"), default="auto",
+                   help="our embedding precision (VRAAGBAAK_EMBEDDING_PRECISION)")
     args = p.parse_args()
     n_docs = args.docs or (200 if args.quick else 10_000)
     n_questions = args.questions or (20 if args.quick else 100)
@@ -138,7 +143,8 @@ def main() -> None:
     work = WORK / "ingest"
     rows: list[dict[str, Any]] = []
 
-    demo = run_isolated(ours, str(DEMO_KB), str(work / "demo-data"), demo_questions(), k)
+    demo = run_isolated(ours, str(DEMO_KB), str(work / "demo-data"), demo_questions(), k,
+                        args.precision)
     rows.append(row("ours", "demo/kb", demo))
 
     print(f"generating {n_docs} documents ...", flush=True)
@@ -147,8 +153,9 @@ def main() -> None:
     step = max(1, len(docs) // n_questions)
     questions = [(d.question, [d.path]) for d in docs[::step][:n_questions]]
     label = f"generated-{n_docs}"
-    print(f"ours on {label} ...", flush=True)
-    mine = run_isolated(ours, str(corpus), str(work / "gen-data"), questions, k)
+    print(f"ours ({args.precision} embedding) on {label} ...", flush=True)
+    mine = run_isolated(ours, str(corpus), str(work / "gen-data"), questions, k,
+                        args.precision)
     rows.append(row("ours", label, mine))
     theirs = None
     if not args.skip_llamaindex:
