@@ -24,18 +24,9 @@ from app.main import create_app
 from app.principal import Principal
 from app.settings import AuthSettings, Settings
 from app.tables import Collection
-from bench.common import WORK, fresh_dir, ms_since, parser, pct, print_table, save_results
+from bench.common import WORK, fresh_dir, ms_since, parser, print_table, save_results, timed
 from tests.conftest import PG_ADMIN, create_pg_database, drop_pg_database, write_kb
 from tests.fakes import FakeEmbedder, FakeLLM
-
-
-def timed(n: int, fn: Any) -> dict[str, float]:
-    samples = []
-    for _ in range(n):
-        start = time.perf_counter()
-        fn()
-        samples.append(ms_since(start))
-    return {"p50_ms": round(pct(samples, 50), 3), "p95_ms": round(pct(samples, 95), 3)}
 
 
 def run(backend: str, url: str, work: Path, users: int, audit: int,

@@ -63,6 +63,16 @@ def ms_since(start: float) -> float:
     return (time.perf_counter() - start) * 1000
 
 
+def timed(n: int, fn: Callable[[], Any], digits: int = 3) -> dict[str, float]:
+    """p50 and p95 milliseconds of ``n`` calls of ``fn``."""
+    samples = []
+    for _ in range(n):
+        start = time.perf_counter()
+        fn()
+        samples.append(ms_since(start))
+    return {"p50_ms": round(pct(samples, 50), digits), "p95_ms": round(pct(samples, 95), digits)}
+
+
 def ratio(a: float, b: float) -> float | None:
     return round(a / b, 3) if b else None
 

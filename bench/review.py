@@ -21,7 +21,7 @@ from app.review_tables import Draft
 from app.services import build_services
 from app.settings import Settings
 from app.tables import utcnow
-from bench.common import WORK, fresh_dir, ms_since, parser, pct, print_table, save_results
+from bench.common import WORK, fresh_dir, parser, print_table, save_results, timed
 from tests.fakes import FakeEmbedder, FakeLLM
 
 STATES = ["approved"] * 6 + ["rejected", "changes_requested", "pending", "in_review"]
@@ -52,15 +52,6 @@ def seed(services: Any, n: int, rng: random.Random) -> None:
                     reason="inaccurate" if state == "rejected" else None))
             session.add_all(rows)
             session.commit()
-
-
-def timed(n: int, fn: Any) -> dict[str, float]:
-    samples = []
-    for _ in range(n):
-        start = time.perf_counter()
-        fn()
-        samples.append(ms_since(start))
-    return {"p50_ms": round(pct(samples, 50), 1), "p95_ms": round(pct(samples, 95), 1)}
 
 
 def main() -> None:
