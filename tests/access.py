@@ -3,10 +3,13 @@
 from __future__ import annotations
 
 from collections.abc import Iterable
+from dataclasses import dataclass
 
 from fastapi.testclient import TestClient
 
+from app.principal import Principal
 from app.services import Services
+from tests.fakes import FakeLLM
 
 
 def make_user(services: Services, username: str, roles: Iterable[str],
@@ -24,6 +27,35 @@ def make_user(services: Services, username: str, roles: Iterable[str],
 
 def bearer(token: str) -> dict[str, str]:
     return {"Authorization": f"Bearer {token}"}
+
+
+def eval_team(services: Services, collection: str = "kb") -> dict[str, str]:
+    """Users admin, eva (evaluator of team eval) and agent (agent of team eval), with
+    ``collection`` granted to team eval; returns their tokens."""
+    tokens = {"admin": make_user(services, "admin", ["admin"]),
+              "eva": make_user(services, "eva", ["evaluator"], ["eval"]),
+              "agent": make_user(services, "agent", ["agent"], ["eval"])}
+    services.access.set_grants(collection, teams=["eval"])
+    return tokens
+
+
+@dataclass
+class Lab:
+    """A running app with signed-up callers; test modules subclass it with their verbs."""
+
+    client: TestClient
+    services: Services
+    llm: FakeLLM
+    tokens: dict[str, str]
+
+    def as_(self, who: str) -> dict[str, str]:
+        return bearer(self.tokens[who])
+
+    def principal(self, who: str) -> Principal:
+        return self.services.identity.as_user(who)
+
+    def readable(self, who: str) -> frozenset[str]:
+        return self.services.access.readable(self.principal(who))
 
 
 def sign_in(client: TestClient, username: str = "tester",

@@ -12,7 +12,6 @@ import threading
 import time
 from collections.abc import Callable, Iterator
 from contextlib import contextmanager
-from dataclasses import dataclass
 from functools import partial
 from pathlib import Path
 from typing import Any
@@ -26,7 +25,8 @@ from app.principal import Principal
 from app.services import Services
 from app.settings import LLMSettings, RetrievalSettings, Settings
 from eval.runner import RunConfig
-from tests.access import bearer, make_user
+from tests.access import Lab as BaseLab
+from tests.access import eval_team
 from tests.conftest import write_kb
 from tests.fakes import FakeEmbedder, FakeLLM
 
@@ -47,22 +47,7 @@ TINY = "\n".join([line("q-vpn", VPN_QUESTION, key_facts=("certificate expired",)
 SECRET_KB = {"vault.md": "# Vault\n\nThe vault door code is kept by facilities.\n"}
 
 
-@dataclass
-class Lab:
-    client: TestClient
-    services: Services
-    llm: FakeLLM
-    tokens: dict[str, str]
-
-    def as_(self, who: str) -> dict[str, str]:
-        return bearer(self.tokens[who])
-
-    def principal(self, who: str) -> Principal:
-        return self.services.identity.as_user(who)
-
-    def readable(self, who: str) -> frozenset[str]:
-        return self.services.access.readable(self.principal(who))
-
+class Lab(BaseLab):
     def run(self, who: str, set_name: str, config: RunConfig = RunConfig()) -> dict[str, Any]:
         return self.services.evals.start(self.principal(who), set_name, config,
                                          readable=self.readable(who), wait=True)
@@ -80,10 +65,7 @@ def open_lab(settings: Settings, root: Path, llm: FakeLLM | None = None) -> Iter
             folder = write_kb(root / name) if files is None else write_kb(root / name, files)
             services.collections.upsert(name, folder, "en")
             services.indexer.sync(name)
-        tokens = {"admin": make_user(services, "admin", ["admin"]),
-                  "eva": make_user(services, "eva", ["evaluator"], ["eval"]),
-                  "agent": make_user(services, "agent", ["agent"], ["eval"])}
-        services.access.set_grants("kb", teams=["eval"])
+        tokens = eval_team(services)
         admin = services.identity.as_user("admin")
         services.evals.upload_set(admin, "tiny", TINY)
         services.evals.upload_set(admin, "secret-set", line(

@@ -9,7 +9,6 @@ import shutil
 import threading
 import time
 from collections.abc import Callable, Iterator
-from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
@@ -20,13 +19,13 @@ from sqlalchemy import select
 from app.errors import Conflict, InvalidInput, NotFound
 from app.eval_tables import PromptVersion
 from app.main import create_app
-from app.principal import Principal
 from app.prompt_store import ANY_ZONE, PromptStore
 from app.services import Services, build_services
 from app.settings import Settings
 from eval.runner import RunConfig
 from prompts.registry import LIBRARY, PromptRegistry
-from tests.access import bearer, make_user
+from tests.access import Lab as BaseLab
+from tests.access import eval_team
 from tests.fakes import FakeEmbedder, FakeLLM
 
 VPN_REPLY = "VPN error NWL-VPN-809 means the device certificate expired [1]."
@@ -43,19 +42,7 @@ GATE = {"set": "tiny", "min": {"hit_at_k": 1.0, "groundedness": 1.0, "refusal_ac
 SEED_GATE = PromptRegistry().get("answer@1").gate  # the library file's, as seeded
 
 
-@dataclass
-class Lab:
-    client: TestClient
-    services: Services
-    llm: FakeLLM
-    tokens: dict[str, str]
-
-    def as_(self, who: str) -> dict[str, str]:
-        return bearer(self.tokens[who])
-
-    def principal(self, who: str) -> Principal:
-        return self.services.identity.as_user(who)
-
+class Lab(BaseLab):
     def new(self, system: str, gate: dict[str, Any] | None = None) -> str:
         return str(self.services.prompts.new_version(
             self.principal("eva"), "answer", system=system, user=USER,
@@ -90,10 +77,7 @@ def lab(db_settings: Settings, kb: Path) -> Iterator[Lab]:
         services: Services = app.state.services
         services.collections.upsert("kb", kb, "en")
         services.indexer.sync("kb")
-        tokens = {"admin": make_user(services, "admin", ["admin"]),
-                  "eva": make_user(services, "eva", ["evaluator"], ["eval"]),
-                  "agent": make_user(services, "agent", ["agent"], ["eval"])}
-        services.access.set_grants("kb", teams=["eval"])
+        tokens = eval_team(services)
         admin = services.identity.as_user("admin")
         services.evals.upload_set(admin, "tiny", TINY)
         services.evals.upload_set(admin, "tiny-copy", TINY)  # same questions, another name
