@@ -151,8 +151,8 @@ class Settings(BaseSettings):
     embedding_batch_size: int = Field(32, ge=1, description="Sentences per embedding batch.")
     embedding_precision: Literal["auto", "float32", "bfloat16"] = Field(
         "auto", description="Precision of batch embedding (ingest). 'auto': bfloat16 where the "
-        "CPU multiplies it natively (Intel AMX / AVX512-BF16; 2.9x faster, cosine to float32 "
-        ">= 0.99998), else float32. Queries are always embedded in float32.")
+        "CPU multiplies it natively (Intel AMX / AVX512-BF16; 2.4-2.6x faster here, cosine to "
+        "float32 >= 0.99997), else float32. Queries are always embedded in float32.")
     embedding_threads: int = Field(
         1, ge=0, description="torch threads for embedding (0: torch's default, all cores). "
         "1 keeps searches fast while the LLM uses the cores; `vraagbaak ingest` uses all.")

@@ -16,7 +16,7 @@ from typing import Any
 
 from bench.common import ROOT, WORK, parser, print_table, save_results, warn_if_busy
 
-BENCHMARKS = ("ingest", "search", "chat", "retrieval_quality", "access", "review")
+BENCHMARKS = ("ingest", "embedding", "search", "chat", "retrieval_quality", "access", "review")
 
 
 def headline(name: str, figures: dict[str, Any]) -> list[dict[str, Any]]:
@@ -49,6 +49,10 @@ def headline(name: str, figures: dict[str, Any]) -> list[dict[str, Any]]:
     elif name == "access":
         for r in figures["stages"]:
             add(f"{r['backend']}: {r['stage']} p50/p95 ms", f"{r['p50_ms']} / {r['p95_ms']}")
+    elif name == "embedding":
+        for r in figures["rows"]:
+            add(f"{r['precision']} batch embedding chunks/s", r["chunks/s"],
+                f"x{r['speed-up']}, cosine min {r['cosine_min']}")
     elif name == "review":
         for r in figures["rows"]:
             add(f"{r['call']} p50/p95 ms", f"{r['p50_ms']} / {r['p95_ms']}",

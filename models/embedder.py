@@ -2,10 +2,11 @@
 
 Precision: on a CPU with native bfloat16 matrix units (Intel AMX or AVX512-BF16), batches are
 embedded under ``torch.autocast(bfloat16)``: matrix products in bfloat16, layer norms, pooling
-and normalisation in float32. Measured on 719 chunks of the generated corpus (2 cores, batch
-32): 115.9 vs 40.5 chunks/s (2.86x), cosine to the float32 vectors >= 0.99998, so the two are
-one vector space and may share an index. A single short text (a query) stays float32: bfloat16
-was slower there (p50 18.3 vs 14.5 ms on one thread). ``precision="float32"`` turns it off.
+and normalisation in float32. ``python -m bench.embedding`` (712 chunks of the generated
+corpus, 2 cores, batch 32): 40.6 vs 97.1 chunks/s (2.39x; 2.62x in another run), cosine to the
+float32 vectors >= 0.99997, so the two are one vector space and may share an index. A single
+short text (a query) stays float32: bfloat16 was slower there (p50 18.3 vs 14.5 ms on one
+thread). ``precision="float32"`` turns it off.
 """
 
 from __future__ import annotations
