@@ -24,8 +24,8 @@ from app.api.routes import (
     search,
     users,
 )
-from app.services import build_services
-from app.settings import Settings
+from app.core.settings import Settings
+from app.wiring import build_services
 from models.embedder import EmbedderProtocol
 from models.llm import LLMProtocol
 

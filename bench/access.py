@@ -16,17 +16,18 @@ import time
 from pathlib import Path
 from typing import Any
 
-import psycopg
 from fastapi.testclient import TestClient
 from sqlalchemy import insert
 
+from app.core.db import create_scratch_database, drop_scratch_database, postgres_reachable
+from app.core.principal import Principal
+from app.core.settings import AuthSettings, Settings
+from app.knowledge.tables import Collection
 from app.main import create_app
-from app.principal import Principal
-from app.settings import AuthSettings, Settings
-from app.tables import Collection
-from bench.common import WORK, fresh_dir, ms_since, parser, print_table, save_results, timed
-from tests.conftest import PG_ADMIN, create_pg_database, drop_pg_database, write_kb
-from tests.fakes import FakeEmbedder, FakeLLM
+from bench.common import ROOT, WORK, fresh_dir, ms_since, parser, print_table, save_results, timed
+from models.fakes import FakeEmbedder, FakeLLM
+
+DEMO_KB = ROOT / "demo" / "kb"
 
 
 def run(backend: str, url: str, work: Path, users: int, audit: int,
@@ -37,7 +38,7 @@ def run(backend: str, url: str, work: Path, users: int, audit: int,
     rows: list[dict[str, Any]] = []
     with TestClient(app) as client:
         s = app.state.services
-        kb = write_kb(work / "kb")
+        kb = DEMO_KB
         s.collections.upsert("kb", kb, "en")
         s.indexer.sync("kb")
         with s.sessions() as session:
@@ -97,14 +98,6 @@ def run(backend: str, url: str, work: Path, users: int, audit: int,
             for k, v in merged.items()]
 
 
-def postgres_up() -> bool:
-    try:
-        with psycopg.connect(PG_ADMIN, connect_timeout=2):
-            return True
-    except psycopg.Error:
-        return False
-
-
 def main() -> None:
     p = parser(__doc__ or "")
     p.add_argument("--users", type=int, default=200)
@@ -115,13 +108,13 @@ def main() -> None:
         args.users, args.audit, args.requests = 20, 300, 60
     rows = run("sqlite", "", fresh_dir(WORK / "access-sqlite"), args.users, args.audit,
                args.requests)
-    if postgres_up():
-        url, name = create_pg_database()
+    if postgres_reachable():
+        url, name = create_scratch_database()
         try:
             rows += run("postgresql", url, fresh_dir(WORK / "access-pg"), args.users,
                         args.audit, args.requests)
         finally:
-            drop_pg_database(name)
+            drop_scratch_database(name)
     print_table("access control per request", rows)
     save_results("access", {"stages": rows, "setup": {"users": args.users, "audit": args.audit,
                                                       "requests": args.requests}},

@@ -18,9 +18,9 @@ import time
 from pathlib import Path
 from typing import Any
 
-from app.principal import Principal
-from app.services import build_services
-from app.settings import Settings
+from app.core.principal import Principal
+from app.core.settings import Settings
+from app.wiring import build_services
 from bench.common import (
     DEMO_KB,
     DEMO_SET,

@@ -44,8 +44,8 @@ Questions = list[tuple[str, list[str]]]
 def ours(corpus: str, data_dir: str, questions: Questions, k: int,
          precision: Precision = "auto") -> dict[str, Any]:
     """Our ingest + re-index + retrieval, run inside a child process."""
-    from app.services import build_services
-    from app.settings import Settings
+    from app.core.settings import Settings
+    from app.wiring import build_services
 
     started = time.perf_counter()
     # bulk ingest uses every core, as `vraagbaak ingest` does (the server keeps 1 for queries)

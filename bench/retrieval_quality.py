@@ -28,19 +28,15 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
-from app.search import SearchService, SnapshotStore
-from app.services import build_services
-from app.settings import Settings
+from app.core.settings import Settings
+from app.evaluation.retrieval_modes import evaluate, evaluate_modes
+from app.knowledge.search import SearchService, SnapshotStore
+from app.wiring import build_services
 from bench.common import DEMO_KB, DEMO_SET, WORK, parser, print_table, save_results
 from eval.public_sets import SHARED_EVAL, import_public_set, published_baselines, relevant_ids
-from eval.retrieval import (
-    RetrievalMetrics,
-    cached_pool,
-    evaluate,
-    evaluate_modes,
-    format_table,
-)
+from eval.retrieval import RetrievalMetrics, format_table
 from eval.sets_format import EvalQuestion, load_set
+from models.pool import cached_pool
 
 QUICK = {"scifact": (20, 200), "cmu_wiki_qa": (4, 2)}  # questions, distractor documents
 # rrf_k, lexical_weight, candidates, identifier_weight

@@ -15,14 +15,14 @@ from datetime import timedelta
 from pathlib import Path
 from typing import Any
 
-from app.principal import Principal
-from app.review_queue import QueueFilter
-from app.review_tables import Draft
-from app.services import build_services
-from app.settings import Settings
-from app.tables import utcnow
+from app.core.principal import Principal
+from app.core.settings import Settings
+from app.core.tables import utcnow
+from app.review.queue import QueueFilter
+from app.review.tables import Draft
+from app.wiring import build_services
 from bench.common import WORK, fresh_dir, parser, print_table, save_results, timed
-from tests.fakes import FakeEmbedder, FakeLLM
+from models.fakes import FakeEmbedder, FakeLLM
 
 STATES = ["approved"] * 6 + ["rejected", "changes_requested", "pending", "in_review"]
 COLLECTIONS = [f"kb-{i}" for i in range(10)]

@@ -26,17 +26,17 @@ import numpy as np
 import torch
 from sqlalchemy import insert, update
 
-from app.db import make_engine, migrate, session_factory
-from app.search import SearchService, SnapshotStore, identifier_query
-from app.settings import RetrievalSettings, Settings
-from app.tables import Chunk, Collection, Document, utcnow
+from app.core.db import make_engine, migrate, session_factory
+from app.core.settings import RetrievalSettings, Settings
+from app.core.tables import utcnow
+from app.knowledge.search import SearchService, SnapshotStore, identifier_query
+from app.knowledge.tables import Chunk, Collection, Document
 from bench.common import WORK, fresh_dir, ms_since, parser, pct, print_table, save_results
 from bench.corpus import chunk_texts, queries
-from eval.retrieval import CachedQueryEmbedder
 from ingest.chunking import embedding_text, text_hash
 from ingest.snapshots import write_snapshot
 from models.embedder import SentenceTransformerEmbedder
-from models.pool import EmbedderPool
+from models.pool import CachedQueryEmbedder, EmbedderPool
 
 MODEL, DIM, PER_DOC, COLL = "all-MiniLM-L6-v2", 384, 5, "bench"
 

@@ -1,30 +1,17 @@
-"""Document-level retrieval metrics, and a runner that scores a question set per search mode.
+"""Document-level retrieval metrics, pure functions over ranked document lists.
 
 Relevance is binary and per document: a hit counts when its ``Hit.document`` (the path relative
 to the collection folder) is one of the question's ``expected_documents``. Chunk hits are first
 collapsed to documents, keeping each document's best (first) rank, so hit@k, recall@k, MRR@10
 and nDCG@10 are computed over the ranked list of distinct documents.
-
-Modes reuse one index: ``dense`` is fusion with only the dense ranking weighted, ``bm25`` with
-only the full-query BM25 ranking (the identifier ranking over codes in the question is switched
-off too), and ``hybrid`` the settings as given. Chunks whose fused score is 0 (found only by a
-switched-off ranking) are dropped, so a mode never borrows another's results.
+The runner that scores a set per search mode is ``app.evaluation.retrieval_modes``.
 """
 
 from __future__ import annotations
 
 import math
-import time
 from collections.abc import Collection, Iterable, Mapping, Sequence
 from dataclasses import asdict, dataclass
-
-from sqlalchemy.orm import Session, sessionmaker
-
-from app.search import SearchService, SnapshotStore
-from app.settings import RetrievalSettings
-from eval.sets_format import EvalQuestion
-from models.embedder import EmbedderProtocol, Vectors
-from models.pool import EmbedderPool
 
 MODES = ("bm25", "dense", "hybrid")
 
@@ -98,85 +85,6 @@ class RetrievalMetrics:
 
     def as_dict(self) -> dict[str, float]:
         return {k: round(float(v), 4) for k, v in asdict(self).items()}
-
-
-class CachedQueryEmbedder:
-    """Wraps an embedder and remembers single-text calls, so a question set run through
-    several modes or fusion settings embeds every question only once."""
-
-    def __init__(self, inner: EmbedderProtocol) -> None:
-        self._inner = inner
-        self._cache: dict[str, Vectors] = {}
-
-    @property
-    def model_id(self) -> str:
-        return self._inner.model_id
-
-    @property
-    def dimension(self) -> int:
-        return self._inner.dimension
-
-    def embed(self, texts: Sequence[str]) -> Vectors:
-        if len(texts) != 1:
-            return self._inner.embed(texts)
-        if texts[0] not in self._cache:
-            self._cache[texts[0]] = self._inner.embed(texts)
-        return self._cache[texts[0]]
-
-
-def settings_for_mode(base: RetrievalSettings, mode: str) -> RetrievalSettings:
-    """``base`` with one ranking alone (``dense``/``bm25``) or as is (``hybrid``)."""
-    if mode == "dense":
-        return base.model_copy(update={"dense_weight": 1.0, "lexical_weight": 0.0,
-                                       "identifier_weight": 0.0})
-    if mode == "bm25":
-        return base.model_copy(update={"dense_weight": 0.0, "lexical_weight": 1.0,
-                                       "identifier_weight": 0.0})
-    if mode == "hybrid":
-        return base
-    raise ValueError(f"unknown mode '{mode}' (known: {', '.join(MODES)})")
-
-
-def ranked_documents(search: SearchService, question: EvalQuestion) -> list[str]:
-    """Distinct documents for ``question`` in rank order, over all fused candidates."""
-    names = list(question.collections)
-    result = search.search(question.question, names, allowed=set(names), k=10_000)
-    return unique_documents(h.document for h in result.candidates if h.score > 0)
-
-
-def evaluate(search: SearchService, questions: Iterable[EvalQuestion]) -> RetrievalMetrics:
-    """Metrics of one configured search over the answerable questions."""
-    rankings: list[tuple[Sequence[str], Collection[str]]] = []
-    total_ms = 0.0
-    for q in questions:
-        if not q.answerable:
-            continue
-        started = time.perf_counter()
-        ranked = ranked_documents(search, q)
-        total_ms += (time.perf_counter() - started) * 1000
-        rankings.append((ranked, set(q.expected_documents)))
-    return RetrievalMetrics.from_rankings(rankings, total_ms)
-
-
-def cached_pool(pool: EmbedderPool) -> EmbedderPool:
-    """A pool whose default embedder caches query embeddings (other models come from
-    ``pool``), for running one question set through many search settings."""
-    return EmbedderPool(CachedQueryEmbedder(pool.default), pool.get)
-
-
-def evaluate_modes(sessions: sessionmaker[Session], embedders: EmbedderPool,
-                   snapshots: SnapshotStore, questions: Sequence[EvalQuestion], *,
-                   base: RetrievalSettings | None = None,
-                   modes: Sequence[str] = MODES) -> dict[str, RetrievalMetrics]:
-    """Metrics per mode; each mode is a ``SearchService`` with its own settings on the same
-    sessions, embedders and snapshots (pass ``cached_pool(...)`` to embed each question
-    once)."""
-    base = base or RetrievalSettings.model_validate({})
-    return {
-        mode: evaluate(SearchService(sessions, embedders, snapshots,
-                                     settings_for_mode(base, mode)), questions)
-        for mode in modes
-    }
 
 
 def format_table(rows: Mapping[str, RetrievalMetrics], title: str = "") -> str:

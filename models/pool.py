@@ -7,9 +7,9 @@ MiniLM. Each model loads once (lazily) and is shared by ingest, search and quote
 from __future__ import annotations
 
 import threading
-from collections.abc import Callable
+from collections.abc import Callable, Sequence
 
-from models.embedder import EmbedderProtocol
+from models.embedder import EmbedderProtocol, Vectors
 
 
 class EmbedderPool:
@@ -28,3 +28,33 @@ class EmbedderPool:
             if name not in self._models:
                 self._models[name] = self._factory(name)  # raises ModelNotFound on a bad path
             return self._models[name]
+
+
+class CachedQueryEmbedder:
+    """Wraps an embedder and remembers single-text calls, so a question set run through
+    several modes or fusion settings embeds every question only once."""
+
+    def __init__(self, inner: EmbedderProtocol) -> None:
+        self._inner = inner
+        self._cache: dict[str, Vectors] = {}
+
+    @property
+    def model_id(self) -> str:
+        return self._inner.model_id
+
+    @property
+    def dimension(self) -> int:
+        return self._inner.dimension
+
+    def embed(self, texts: Sequence[str]) -> Vectors:
+        if len(texts) != 1:
+            return self._inner.embed(texts)
+        if texts[0] not in self._cache:
+            self._cache[texts[0]] = self._inner.embed(texts)
+        return self._cache[texts[0]]
+
+
+def cached_pool(pool: EmbedderPool) -> EmbedderPool:
+    """A pool whose default embedder caches query embeddings (other models come from
+    ``pool``), for running one question set through many search settings."""
+    return EmbedderPool(CachedQueryEmbedder(pool.default), pool.get)

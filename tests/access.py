@@ -7,9 +7,9 @@ from dataclasses import dataclass
 
 from fastapi.testclient import TestClient
 
-from app.principal import Principal
-from app.services import Services
-from tests.fakes import FakeLLM
+from app.core.principal import Principal
+from app.wiring import Services
+from models.fakes import FakeLLM
 
 
 def make_user(services: Services, username: str, roles: Iterable[str],

@@ -2,16 +2,15 @@
 
 from __future__ import annotations
 
-import uuid
 from collections.abc import Iterator
 from pathlib import Path
 
-import psycopg
 import pytest
 
-from app.services import Services, build_services
-from app.settings import RetrievalSettings, Settings
-from tests.fakes import FakeEmbedder, FakeLLM
+from app.core.db import create_scratch_database, drop_scratch_database
+from app.core.settings import RetrievalSettings, Settings
+from app.wiring import Services, build_services
+from models.fakes import FakeEmbedder, FakeLLM
 
 DEMO_KB = Path(__file__).resolve().parent.parent / "demo" / "kb"
 
@@ -63,20 +62,8 @@ def indexed(services: Services, kb: Path) -> Services:
     return services
 
 
-PG_ADMIN = "postgresql://postgres@127.0.0.1:5432/postgres"
-
-
-def create_pg_database() -> tuple[str, str]:
-    """A fresh database on the local PostgreSQL: (SQLAlchemy URL, name)."""
-    name = f"vraagbaak_test_{uuid.uuid4().hex[:10]}"
-    with psycopg.connect(PG_ADMIN, autocommit=True) as conn:
-        conn.execute(f'CREATE DATABASE "{name}"')
-    return f"postgresql+psycopg://postgres@127.0.0.1:5432/{name}", name
-
-
-def drop_pg_database(name: str) -> None:
-    with psycopg.connect(PG_ADMIN, autocommit=True) as conn:
-        conn.execute(f'DROP DATABASE IF EXISTS "{name}" WITH (FORCE)')
+create_pg_database = create_scratch_database
+drop_pg_database = drop_scratch_database
 
 
 @pytest.fixture

@@ -14,8 +14,8 @@ from pathlib import Path
 
 import pytest
 
-from app.services import build_services
-from app.settings import Settings
+from app.core.settings import Settings
+from app.wiring import build_services
 from ingest.snapshots import current_snapshot_id
 from tests.conftest import DEMO_KB
 
@@ -26,7 +26,7 @@ ROOT = Path(__file__).resolve().parent.parent
 def _ingest(kb: Path, data: Path) -> subprocess.Popen[str]:
     env = {**os.environ, "VRAAGBAAK_DATA_DIR": str(data), "VRAAGBAAK_INGEST__BATCH_CHUNKS": "16",
            "HF_HUB_OFFLINE": "1"}
-    return subprocess.Popen([sys.executable, "-c", "from app.cli import main; main()",
+    return subprocess.Popen([sys.executable, "-c", "from app.cli.main import main; main()",
                              "ingest", str(kb), "--collection", "demo"],
                             cwd=ROOT, env=env, text=True, stdout=subprocess.PIPE,
                             stderr=subprocess.PIPE, start_new_session=True)

@@ -16,9 +16,9 @@ from pathlib import Path
 import pytest
 from fastapi.testclient import TestClient
 
+from app.core.settings import Settings
 from app.main import create_app
-from app.services import Services, build_services
-from app.settings import Settings
+from app.wiring import Services, build_services
 from tests.access import bearer, make_user, sign_in
 from tests.conftest import DEMO_KB
 
@@ -136,7 +136,7 @@ def test_cli_errors_are_one_line(tmp_path: Path) -> None:
 
     env = {"VRAAGBAAK_DATA_DIR": str(tmp_path / "d"), "PATH": "/usr/bin:/bin",
            "HF_HUB_OFFLINE": "1"}
-    cli = [sys.executable, "-c", "from app.cli import main; main()"]
+    cli = [sys.executable, "-c", "from app.cli.main import main; main()"]
     r = subprocess.run([*cli, "ask", "vpn", "--collection", "nope"], capture_output=True,
                        text=True, env=env, cwd=Path(__file__).parent.parent, timeout=120)
     assert r.returncode == 1
@@ -152,7 +152,7 @@ def test_cli_errors_are_one_line(tmp_path: Path) -> None:
 def test_demo_retrieval_stays_at_the_stored_baseline(demo_settings: Settings) -> None:
     """The CI quality gate: a retrieval-only eval run of the demo set (no LLM, seconds),
     stored like any run, meets eval/baselines/demo.json."""
-    from app.principal import Principal
+    from app.core.principal import Principal
     from eval.gates import BASELINES, gate_failures, load_baseline
     from eval.runner import RunConfig
 
@@ -170,9 +170,10 @@ def test_demo_retrieval_stays_at_the_stored_baseline(demo_settings: Settings) ->
 
 def test_hybrid_beats_each_part_on_the_demo_set(demo_settings: Settings) -> None:
     """Fusion earns its keep: better than dense alone and BM25 alone."""
-    from app.search import SnapshotStore
-    from eval.retrieval import cached_pool, evaluate_modes
+    from app.evaluation.retrieval_modes import evaluate_modes
+    from app.knowledge.search import SnapshotStore
     from eval.sets_format import load_set
+    from models.pool import cached_pool
 
     questions = load_set(Path(__file__).resolve().parent.parent / "eval/sets/demo.jsonl")
     services = build_services(demo_settings)
@@ -189,7 +190,7 @@ def test_hybrid_beats_each_part_on_the_demo_set(demo_settings: Settings) -> None
 
 def test_an_eval_run_with_the_real_model_scores_every_metric(demo_settings: Settings) -> None:
     """End to end with SmolLM2 on nine demo questions (six answerable, three to refuse)."""
-    from app.principal import Principal
+    from app.core.principal import Principal
     from eval.runner import RunConfig
 
     services = build_services(demo_settings)

@@ -17,16 +17,16 @@ from pathlib import Path
 from fastapi.testclient import TestClient
 from sqlalchemy import update
 
-from app.identity_tables import ApiToken
+from app.core.settings import Settings
+from app.core.tables import utcnow
+from app.identity.tables import ApiToken
 from app.main import create_app
-from app.services import Services
-from app.settings import Settings
-from app.tables import utcnow
+from app.wiring import Services
 from eval.runner import RunConfig
+from models.fakes import FakeEmbedder
 from models.llm import LLMProtocol
 from tests.access import bearer, make_user
 from tests.conftest import write_kb
-from tests.fakes import FakeEmbedder
 
 CANARY = "ZEBRA-CANARY-7731"
 KB_A = {

@@ -18,9 +18,9 @@ from fastapi import Depends, Request
 from fastapi.security import APIKeyCookie, HTTPAuthorizationCredentials, HTTPBearer
 from starlette.concurrency import run_in_threadpool
 
-from app.errors import Forbidden, Unauthorized
-from app.principal import Principal
-from app.services import Services
+from app.core.errors import Forbidden, Unauthorized
+from app.core.principal import Principal
+from app.wiring import Services
 
 SESSION_COOKIE = "vraagbaak_session"
 CSRF_HEADER = "X-CSRF-Token"

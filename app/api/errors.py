@@ -13,7 +13,7 @@ from fastapi.exceptions import RequestValidationError
 from fastapi.responses import JSONResponse
 from starlette.exceptions import HTTPException
 
-from app.errors import Busy, Unauthorized, VraagbaakError
+from app.core.errors import Busy, Unauthorized, VraagbaakError
 
 log = logging.getLogger("vraagbaak.api")
 

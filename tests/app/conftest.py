@@ -6,11 +6,11 @@ from pathlib import Path
 import pytest
 from fastapi.testclient import TestClient
 
+from app.core.settings import Settings
 from app.main import create_app
-from app.services import Services
-from app.settings import Settings
+from app.wiring import Services
+from models.fakes import FakeEmbedder, FakeLLM
 from tests.access import sign_in
-from tests.fakes import FakeEmbedder, FakeLLM
 
 
 @pytest.fixture

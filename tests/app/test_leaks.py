@@ -17,8 +17,8 @@ from pathlib import Path
 import pytest
 from fastapi.testclient import TestClient
 
-from app.settings import AuthSettings, RetrievalSettings, Settings
-from tests.fakes import EchoLLM
+from app.core.settings import AuthSettings, RetrievalSettings, Settings
+from models.fakes import EchoLLM
 from tests.world import CANARY, KB_B, World, build_world
 
 

@@ -10,10 +10,10 @@ from pathlib import Path
 
 import pytest
 
-from app.principal import Principal
-from app.services import Services, build_services
-from app.settings import RetrievalSettings, Settings
-from tests.fakes import FakeEmbedder, FakeLLM
+from app.core.principal import Principal
+from app.core.settings import RetrievalSettings, Settings
+from app.wiring import Services, build_services
+from models.fakes import FakeEmbedder, FakeLLM
 
 pytestmark = pytest.mark.postgres
 

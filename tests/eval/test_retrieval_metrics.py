@@ -8,7 +8,6 @@ from pathlib import Path
 
 import pytest
 
-from app.settings import RetrievalSettings
 from eval.public_sets import PublicSetError, document_path, import_public_set, published_baselines
 from eval.retrieval import (
     RetrievalMetrics,
@@ -16,7 +15,6 @@ from eval.retrieval import (
     ndcg_at_k,
     recall_at_k,
     reciprocal_rank,
-    settings_for_mode,
     unique_documents,
 )
 from eval.sets_format import SetFormatError, load_set, parse_lines
@@ -69,16 +67,6 @@ def test_metrics_aggregate_over_questions() -> None:
     assert metrics.mrr_at_10 == pytest.approx(0.75)
     assert metrics.mean_search_ms == 15.0
     assert RetrievalMetrics.from_rankings([]).hit_at_5 == 0.0
-
-
-def test_modes_switch_off_one_ranking() -> None:
-    base = RetrievalSettings.model_validate({"rrf_k": 10, "lexical_weight": 1.5})
-    dense, bm25 = settings_for_mode(base, "dense"), settings_for_mode(base, "bm25")
-    assert (dense.lexical_weight, dense.identifier_weight) == (0, 0)
-    assert (bm25.dense_weight, bm25.identifier_weight, bm25.lexical_weight) == (0, 0, 1)
-    assert settings_for_mode(base, "hybrid") == base
-    with pytest.raises(ValueError):
-        settings_for_mode(base, "sparse")
 
 
 def test_demo_sets_are_valid() -> None:

@@ -8,7 +8,7 @@ import pytest
 import torch
 from pydantic import ValidationError
 
-from app.settings import Settings
+from app.core.settings import Settings
 from models import embedder as embedder_module
 from models.embedder import BULK_MIN, SentenceTransformerEmbedder, native_bfloat16
 

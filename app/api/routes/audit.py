@@ -9,7 +9,7 @@ from fastapi import APIRouter, Query
 from fastapi.responses import StreamingResponse
 
 from app.api.deps import Admin, ServicesDep
-from app.audit import AuditFilter, to_csv, to_jsonl
+from app.audit.log import AuditFilter, to_csv, to_jsonl
 
 router = APIRouter(prefix="/v1/admin/audit", tags=["admin: audit"])
 

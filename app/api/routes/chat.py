@@ -12,7 +12,7 @@ from starlette.concurrency import run_in_threadpool
 
 from app.api.deps import Asker, CurrentUser, Readable, ServicesDep
 from app.api.schemas import ChatRequest
-from app.errors import VraagbaakError
+from app.core.errors import VraagbaakError
 
 router = APIRouter(prefix="/v1", tags=["chat"])
 

@@ -9,7 +9,7 @@ from starlette.concurrency import run_in_threadpool
 
 from app.api.deps import Agent, Asker, Readable, ServicesDep
 from app.api.schemas import DraftFromAnswer, DraftRequest, Resubmit
-from app.drafts import Customer
+from app.review.drafts import Customer
 
 router = APIRouter(prefix="/v1", tags=["drafts"])
 

@@ -9,8 +9,8 @@ from fastapi.responses import HTMLResponse, JSONResponse
 
 from app.api.deps import Readable, ServicesDep, require
 from app.api.schemas import EvalRunRequest, SetUpload
-from app.errors import InvalidInput
-from app.principal import Principal
+from app.core.errors import InvalidInput
+from app.core.principal import Principal
 from eval.runner import RunConfig
 
 router = APIRouter(prefix="/v1/eval", tags=["evaluation"])

@@ -11,8 +11,8 @@ from fastapi.responses import JSONResponse
 from sqlalchemy import select, text
 
 from app.api.deps import ServicesDep
-from app.errors import VraagbaakError
-from app.tables import Collection
+from app.core.errors import VraagbaakError
+from app.knowledge.tables import Collection
 from models.errors import ModelError
 
 router = APIRouter(tags=["health"])

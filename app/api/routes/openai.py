@@ -17,7 +17,7 @@ from starlette.concurrency import run_in_threadpool
 
 from app.api.deps import Asker, Readable, ServicesDep
 from app.api.schemas import OpenAIChatRequest
-from app.errors import InvalidInput, VraagbaakError
+from app.core.errors import InvalidInput, VraagbaakError
 
 router = APIRouter(prefix="/v1", tags=["openai"])
 

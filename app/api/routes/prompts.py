@@ -8,7 +8,7 @@ from fastapi import APIRouter, Depends
 
 from app.api.deps import Admin, CurrentUser, ServicesDep, require
 from app.api.schemas import PromoteRequest, PromptVersionRequest, ZoneRequest
-from app.principal import Principal
+from app.core.principal import Principal
 
 router = APIRouter(prefix="/v1/prompts", tags=["prompts"])
 Evaluator = Annotated[Principal, Depends(require("evaluator"))]

@@ -17,10 +17,10 @@ from app.api.schemas import (
     EditRequest,
     RejectRequest,
 )
-from app.audit import to_jsonl
-from app.errors import Forbidden
-from app.principal import Principal
-from app.review_queue import QueueFilter, Rating
+from app.audit.log import to_jsonl
+from app.core.errors import Forbidden
+from app.core.principal import Principal
+from app.review.queue import QueueFilter, Rating
 
 router = APIRouter(prefix="/v1/review", tags=["review"])
 Reviewer = Annotated[Principal, Depends(require("reviewer"))]

@@ -1,0 +1,257 @@
+"""Answer a question: retrieve, gate, prompt, generate on the LLM worker, ground, store.
+
+The steps are separate methods so the HTTP layer can stream tokens between ``start`` and
+``finish`` while the CLI and non-streaming calls use ``answer``. When retrieval finds nothing
+relevant enough (best cosine below ``min_dense_score``) the LLM is not asked at all: the answer
+says it doesn't know and cites nothing.
+"""
+
+from __future__ import annotations
+
+import copy
+import re
+import time
+import uuid
+from collections.abc import Collection as Names
+from dataclasses import dataclass, field
+from typing import Any, Protocol
+
+from sqlalchemy import select
+from sqlalchemy.orm import Session, sessionmaker
+
+from app.answering.grounding import GroundedAnswer, ground
+from app.answering.llm_worker import LLMWorker, TokenStream
+from app.answering.tables import Answer
+from app.audit.log import AuditLog
+from app.core.errors import InvalidInput, NotFound
+from app.core.principal import Principal
+from app.core.settings import Settings
+from app.knowledge.search import Hit, SearchResult, SearchService
+from app.knowledge.tables import Collection
+from models.pool import EmbedderPool
+from prompts.registry import PromptTemplate
+
+SERVING_ZONES = ("production", "pilot")
+
+
+class PromptSource(Protocol):
+    def get(self, ref: str, *, zones: Names[str] = SERVING_ZONES) -> PromptTemplate: ...
+
+REFUSAL = "I don't know: the documents in {names} don't cover this question."
+REFUSAL_CODE = "I don't know: the documents in {names} don't mention {code}."
+# error codes, policy ids, ticket templates: NWL-VPN-809, P-203, SEC-07, KS-12
+_CODE = re.compile(r"\b[A-Za-z]+(?:-[A-Za-z0-9]+)*-\d+[A-Za-z0-9]*\b")
+
+
+def missing_code(question: str, hits: list[Hit]) -> str | None:
+    """A code the question names that none of the retrieved chunks contains.
+
+    Asked about an error code the documents don't have, a model will happily describe a
+    similar one; refusing is the only honest answer.
+    """
+    haystack = " ".join(f"{h.title} {h.heading} {h.text}" for h in hits).lower()
+    return next((c for c in _CODE.findall(question) if c.lower() not in haystack), None)
+
+
+@dataclass
+class Prepared:
+    asker: Principal
+    question: str
+    collections: list[str]
+    retrieval: SearchResult
+    template: PromptTemplate
+    language: str
+    refused: bool
+    refusal: str = ""
+    embedder: str | None = None  # the collection's model, used again to pick quotes
+    messages: list[dict[str, str]] = field(default_factory=list)
+    started: float = field(default_factory=time.perf_counter)
+    retrieval_ms: float = 0.0
+
+    @property
+    def context(self) -> list[Hit]:
+        return [] if self.refused else self.retrieval.hits
+
+
+class AnswerService:
+    def __init__(self, sessions: sessionmaker[Session], search: SearchService,
+                 worker: LLMWorker, prompts: PromptSource, embedders: EmbedderPool,
+                 settings: Settings, audit: AuditLog) -> None:
+        self._sessions = sessions
+        self._audit = audit
+        self._search = search
+        self._worker = worker
+        self._prompts = prompts
+        self._embedders = embedders
+        self._settings = settings
+
+    @property
+    def model_id(self) -> str:
+        return self._worker.llm.model_id
+
+    def validate_question(self, question: str) -> str:
+        question = question.strip()
+        if not question:
+            raise InvalidInput("the question is empty", code="empty_question")
+        limit = self._settings.max_question_chars
+        if len(question) > limit:
+            raise InvalidInput(f"the question is longer than {limit} characters",
+                               code="question_too_long")
+        return question
+
+    def prepare(self, question: str, collections: list[str], *, allowed: Names[str],
+                asker: Principal, prompt: str = "answer",
+                variables: dict[str, str] | None = None,
+                zones: Names[str] = SERVING_ZONES, k: int | None = None) -> Prepared:
+        """Retrieve and decide whether to refuse. ``prompt`` is an id (its production
+        version) or ``id@version`` from one of ``zones``; ``k`` overrides the number of
+        chunks put into the prompt."""
+        question = self.validate_question(question)
+        template = self._prompts.get(prompt, zones=zones)
+        started = time.perf_counter()
+        result = self._search.search(question, collections, allowed=allowed,
+                                     k=k or self._settings.retrieval.context_chunks)
+        names = list(result.snapshot_ids)
+        with self._sessions() as session:
+            analysis = session.execute(
+                select(Collection.language, Collection.embedder)
+                .where(Collection.name.in_(names)).order_by(Collection.name)).first()
+        listed = ", ".join(names) or "no collection"
+        refusal = ""
+        if not result.hits or result.best_dense < self._settings.retrieval.min_dense_score:
+            refusal = REFUSAL.format(names=listed)
+        elif code := missing_code(question, result.candidates):
+            refusal = REFUSAL_CODE.format(names=listed, code=code)
+        prepared = Prepared(asker=asker, question=question, collections=names, retrieval=result,
+                            template=template, language=analysis[0] if analysis else "en",
+                            embedder=analysis[1] if analysis else None,
+                            refused=bool(refusal), refusal=refusal, started=started,
+                            retrieval_ms=(time.perf_counter() - started) * 1000)
+        if not prepared.refused:
+            try:
+                prepared.messages = template.render(question, result.hits, **(variables or {}))
+            except KeyError as exc:
+                raise InvalidInput(f"prompt {template.ref} needs the field {exc}",
+                                   code="prompt_field_missing") from None
+        return prepared
+
+    def start(self, prepared: Prepared, *, max_tokens: int | None = None) -> TokenStream | None:
+        """Queue generation (``Busy`` when the queue is full); None for a refusal.
+
+        A caller may ask for fewer tokens than ``llm.max_answer_tokens``, never more.
+        """
+        if prepared.refused:
+            return None
+        cap = self._settings.llm.max_answer_tokens
+        return self._worker.submit(prepared.messages,
+                                   max_tokens=min(max_tokens or cap, cap),
+                                   stop=prepared.template.stop)
+
+    def finish(self, prepared: Prepared, text: str, stream: TokenStream | None, *,
+               channel: str = "chat") -> dict[str, Any]:
+        """Ground the generated text, store the answer record, return its public view."""
+        if prepared.refused or stream is None:
+            grounded = GroundedAnswer(text=prepared.refusal)
+        else:
+            grounded = ground(text, prepared.question, prepared.context,
+                              self._embedders.get(prepared.embedder),
+                              prepared.language)
+        total_ms = (time.perf_counter() - prepared.started) * 1000
+        latency = {"retrieval": round(prepared.retrieval_ms, 1)}
+        if stream is not None and stream.started_at is not None:
+            latency["queue_wait"] = round((stream.started_at - stream.submitted_at) * 1000, 1)
+            if stream.first_token_at is not None:
+                latency["first_token"] = round(
+                    (stream.first_token_at - prepared.started) * 1000, 1)
+            if stream.finished_at is not None:
+                latency["generation"] = round((stream.finished_at - stream.started_at) * 1000, 1)
+            latency["tokens"] = stream.token_count
+        latency["total"] = round(total_ms, 1)
+        record = Answer(
+            id=uuid.uuid4().hex,
+            channel=channel,
+            user_id=prepared.asker.user_id,
+            question=prepared.question,
+            collections=prepared.collections,
+            retrieved=[{"n": n, "chunk_id": h.chunk_id, "collection": h.collection,
+                        "score": round(h.score, 6), "dense": h.dense_score,
+                        "lexical": h.lexical_score}
+                       for n, h in enumerate(prepared.retrieval.hits, start=1)],
+            prompt_id=prepared.template.id,
+            prompt_version=prepared.template.version,
+            model_id=self._worker.llm.model_id,
+            snapshot_ids=dict(prepared.retrieval.snapshot_ids),
+            answer=grounded.text,
+            citations=[{"n": c.n, "chunk_id": c.hit.chunk_id, "collection": c.hit.collection,
+                        "document": c.hit.document, "title": c.hit.title,
+                        "heading": c.hit.heading, "page": c.hit.page, "quote": c.quote,
+                        "inferred": c.inferred} for c in grounded.citations],
+            sentences=[{"text": s.text, "supported": s.supported, "citations": s.citations,
+                        "inferred": s.inferred} for s in grounded.sentences],
+            refused=prepared.refused,
+            latency_ms=latency,
+            total_ms=total_ms,
+        )
+        with self._sessions() as session:
+            session.add(record)
+            session.commit()
+        self._audit.record(
+            prepared.asker.actor, "question_asked", record.id, channel=channel,
+            question=prepared.question[:1000], collections=record.collections,
+            retrieved=[h.chunk_id for h in prepared.retrieval.hits],
+            cited=[c["chunk_id"] for c in record.citations], refused=record.refused)
+        return view(record)
+
+    def answer(self, question: str, collections: list[str], *, allowed: Names[str],
+               asker: Principal, prompt: str = "answer", channel: str = "chat",
+               variables: dict[str, str] | None = None, zones: Names[str] = SERVING_ZONES,
+               k: int | None = None) -> dict[str, Any]:
+        prepared = self.prepare(question, collections, allowed=allowed, asker=asker,
+                                prompt=prompt, variables=variables, zones=zones, k=k)
+        stream = self.start(prepared)
+        text = "".join(stream) if stream is not None else ""
+        return self.finish(prepared, text, stream, channel=channel)
+
+    def get(self, answer_id: str, *, readable: Names[str], viewer: Principal,
+            audit: bool = True) -> dict[str, Any]:
+        """An answer, to its asker or an admin, and only while the viewer may still read every
+        collection it drew on; anyone else gets the same 404 as for an unknown id."""
+        with self._sessions() as session:
+            record = session.get(Answer, answer_id)
+        if (record is None or not set(record.collections) <= set(readable)
+                or not (viewer.is_admin or record.user_id == viewer.user_id)):
+            raise NotFound("answer not found", code="answer_not_found")
+        if audit:
+            self._audit.record(viewer.actor, "answer_viewed", answer_id)
+        return view(record, full=True)
+
+
+def view(record: Answer, *, full: bool = False) -> dict[str, Any]:
+    """The public JSON of an answer; ``full`` adds what a reviewer needs to replay it."""
+    data: dict[str, Any] = {
+        "answer_id": record.id,
+        "answer": record.answer,
+        "citations": record.citations,
+        "sentences": record.sentences,
+        "refused": record.refused,
+        "prompt": f"{record.prompt_id}@{record.prompt_version}",
+        "model": record.model_id,
+        "latency_ms": record.latency_ms,
+    }
+    if full:
+        data |= {
+            "question": record.question,
+            "collections": record.collections,
+            "retrieved": record.retrieved,
+            "snapshot_ids": record.snapshot_ids,
+            "created_at": record.created_at.isoformat(),
+            "channel": record.channel,
+        }
+    return data
+
+
+def with_worker(service: AnswerService, worker: LLMWorker) -> AnswerService:
+    """The same answering with another model's worker (an evaluation run's ``--model``)."""
+    clone = copy.copy(service)
+    clone._worker = worker
+    return clone

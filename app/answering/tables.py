@@ -1,0 +1,37 @@
+"""The answer record: everything needed to explain and replay one answer.
+"""
+
+from __future__ import annotations
+
+from datetime import datetime
+from typing import Any
+
+from sqlalchemy import JSON, Boolean, Float, Integer, String, Text
+from sqlalchemy.orm import Mapped, mapped_column
+
+from app.core.tables import Base, utcnow
+
+
+class Answer(Base):
+    """Everything needed to explain and replay one answer."""
+
+    __tablename__ = "answers"
+
+    id: Mapped[str] = mapped_column(String(32), primary_key=True)
+    created_at: Mapped[datetime] = mapped_column(default=utcnow, index=True)
+    channel: Mapped[str] = mapped_column(String(16), default="chat")
+    # the asker; None for answers made by the server operator on the command line
+    user_id: Mapped[int | None] = mapped_column(Integer, default=None, index=True)
+    question: Mapped[str] = mapped_column(Text)
+    collections: Mapped[list[str]] = mapped_column(JSON)
+    retrieved: Mapped[list[dict[str, Any]]] = mapped_column(JSON)
+    prompt_id: Mapped[str] = mapped_column(String(64))
+    prompt_version: Mapped[int] = mapped_column(Integer)
+    model_id: Mapped[str] = mapped_column(String(200))
+    snapshot_ids: Mapped[dict[str, Any]] = mapped_column(JSON)
+    answer: Mapped[str] = mapped_column(Text)
+    citations: Mapped[list[dict[str, Any]]] = mapped_column(JSON)
+    sentences: Mapped[list[dict[str, Any]]] = mapped_column(JSON)
+    refused: Mapped[bool] = mapped_column(Boolean, default=False)
+    latency_ms: Mapped[dict[str, Any]] = mapped_column(JSON)
+    total_ms: Mapped[float] = mapped_column(Float, default=0.0)

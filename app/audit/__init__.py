@@ -1,0 +1,2 @@
+"""The append-only, hash-chained audit trail and its exports.
+"""

@@ -1,0 +1,170 @@
+"""Users, teams and passwords.
+
+Passwords are hashed with argon2 through pwdlib (its recommended parameters); a sign-in against
+an unknown user still spends one hash, so response time doesn't tell which usernames exist.
+"""
+
+from __future__ import annotations
+
+import functools
+import re
+from collections.abc import Iterable
+from typing import Any
+
+from pwdlib import PasswordHash
+from sqlalchemy import delete, select
+from sqlalchemy.orm import Session, sessionmaker
+
+from app.core.errors import Conflict, InvalidInput, NotFound
+from app.identity.tables import ROLES, Membership, Team, User
+
+NAME = re.compile(r"^[a-z0-9][a-z0-9._-]{0,63}$")
+MIN_PASSWORD = 12
+HASHER = PasswordHash.recommended()
+
+
+@functools.cache
+def _dummy_hash() -> str:
+    return HASHER.hash("not-a-real-password-only-for-timing")
+
+
+def check_name(kind: str, name: str) -> str:
+    if not NAME.match(name):
+        raise InvalidInput(f"{kind} names are 1-64 characters: lower-case letters, digits, "
+                           ". - and _", code=f"invalid_{kind}_name")
+    return name
+
+
+def check_roles(roles: Iterable[str]) -> list[str]:
+    roles = sorted(set(roles))
+    unknown = [r for r in roles if r not in ROLES]
+    if unknown or not roles:
+        raise InvalidInput(f"roles must be one or more of {', '.join(ROLES)}",
+                           code="invalid_role")
+    return roles
+
+
+def check_password(password: str) -> str:
+    if len(password) < MIN_PASSWORD:
+        raise InvalidInput(f"passwords need at least {MIN_PASSWORD} characters",
+                           code="weak_password")
+    return password
+
+
+class UserService:
+    def __init__(self, sessions: sessionmaker[Session]) -> None:
+        self._sessions = sessions
+
+    def session(self) -> Session:
+        return self._sessions()
+
+    # -- users -------------------------------------------------------------------------------
+    def create(self, username: str, *, roles: Iterable[str], teams: Iterable[str] = (),
+               password: str | None = None, display_name: str = "") -> dict[str, Any]:
+        check_name("user", username)
+        role_list = check_roles(roles)
+        hashed = HASHER.hash(check_password(password)) if password is not None else None
+        with self._sessions() as session:
+            if session.scalars(select(User).where(User.username == username)).first():
+                raise Conflict(f"user '{username}' already exists", code="user_exists")
+            user = User(username=username, roles=role_list, password_hash=hashed,
+                        display_name=display_name)
+            session.add(user)
+            session.flush()
+            self._set_teams(session, user, teams)
+            session.commit()
+            return self._view(session, user)
+
+    def update(self, username: str, *, roles: Iterable[str] | None = None,
+               teams: Iterable[str] | None = None, active: bool | None = None,
+               password: str | None = None, display_name: str | None = None) -> dict[str, Any]:
+        with self._sessions() as session:
+            user = self._user(session, username)
+            if roles is not None:
+                user.roles = check_roles(roles)
+            if teams is not None:
+                self._set_teams(session, user, teams)
+            if active is not None:
+                user.active = active
+            if password is not None:
+                user.password_hash = HASHER.hash(check_password(password))
+            if display_name is not None:
+                user.display_name = display_name
+            session.commit()
+            return self._view(session, user)
+
+    def get(self, username: str) -> dict[str, Any]:
+        with self._sessions() as session:
+            return self._view(session, self._user(session, username))
+
+    def all(self) -> list[dict[str, Any]]:
+        with self._sessions() as session:
+            users = session.scalars(select(User).order_by(User.username)).all()
+            return [self._view(session, u) for u in users]
+
+    def authenticate(self, username: str, password: str) -> dict[str, Any] | None:
+        """The user, if the password is right and the account active; else None."""
+        with self._sessions() as session:
+            user = session.scalars(select(User).where(User.username == username)).first()
+            if user is None or user.password_hash is None:
+                HASHER.verify(password, _dummy_hash())  # same cost as a real check
+                return None
+            ok, new_hash = HASHER.verify_and_update(password, user.password_hash)
+            if not ok or not user.active:
+                return None
+            if new_hash is not None:  # parameters got stronger since it was hashed
+                user.password_hash = new_hash
+                session.commit()
+            return self._view(session, user)
+
+    # -- teams -------------------------------------------------------------------------------
+    def create_team(self, name: str) -> dict[str, Any]:
+        check_name("team", name)
+        with self._sessions() as session:
+            if session.scalars(select(Team).where(Team.name == name)).first():
+                raise Conflict(f"team '{name}' already exists", code="team_exists")
+            session.add(Team(name=name))
+            session.commit()
+        return {"name": name, "members": []}
+
+    def teams(self) -> list[dict[str, Any]]:
+        with self._sessions() as session:
+            rows = session.execute(
+                select(Team.name, User.username).select_from(Team)
+                .outerjoin(Membership, Membership.team_id == Team.id)
+                .outerjoin(User, User.id == Membership.user_id)
+                .order_by(Team.name, User.username)).all()
+        out: dict[str, list[str]] = {}
+        for team, user in rows:
+            out.setdefault(team, [])
+            if user:
+                out[team].append(user)
+        return [{"name": t, "members": m} for t, m in out.items()]
+
+    def team_names_of(self, session: Session, user_id: int) -> frozenset[str]:
+        return frozenset(session.scalars(
+            select(Team.name).join(Membership, Membership.team_id == Team.id)
+            .where(Membership.user_id == user_id)))
+
+    # -- helpers -----------------------------------------------------------------------------
+    def _user(self, session: Session, username: str) -> User:
+        user = session.scalars(select(User).where(User.username == username)).first()
+        if user is None:
+            raise NotFound(f"user '{username}' not found", code="user_not_found")
+        return user
+
+    def _set_teams(self, session: Session, user: User, teams: Iterable[str]) -> None:
+        names = sorted(set(teams))
+        found = dict(session.execute(select(Team.name, Team.id).where(Team.name.in_(names)))
+                     .all())
+        missing = [n for n in names if n not in found]
+        if missing:
+            raise NotFound(f"team '{missing[0]}' not found", code="team_not_found")
+        session.execute(delete(Membership).where(Membership.user_id == user.id))
+        session.add_all(Membership(user_id=user.id, team_id=found[n]) for n in names)
+
+    def _view(self, session: Session, user: User) -> dict[str, Any]:
+        return {"id": user.id, "username": user.username, "display_name": user.display_name,
+                "roles": list(user.roles), "teams": sorted(self.team_names_of(session, user.id)),
+                "active": user.active, "password_set": user.password_hash is not None,
+                "created_at": user.created_at.isoformat()}

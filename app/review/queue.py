@@ -1,0 +1,359 @@
+"""The review queue: claim, edit, approve, reject or ask for changes, with ratings.
+
+    pending ──claim──> in_review ──approve──> approved
+       ^                  │ │ └───reject──> rejected
+       │    release/      │ └──request changes──> changes_requested ──resubmit (author)──┐
+       └──claim lapses────┘                                                            │
+       └───────────────────────────────────────────────────────────────────────────────┘
+
+Every transition is one conditional ``UPDATE drafts ... WHERE state IN (...) AND <holder>``,
+issued as the first statement of its transaction: on PostgreSQL the second of two racing
+updates waits for the first's row lock and then no longer matches; on SQLite the write lock
+serialises them the same way. Zero rows updated means someone else won (409) and the message
+says why. Only the holder of a live claim (or an admin) may edit or decide.
+"""
+
+from __future__ import annotations
+
+import uuid
+from collections.abc import Collection as Names
+from dataclasses import dataclass
+from datetime import datetime, timedelta
+from typing import Any
+
+from rapidfuzz.distance import Levenshtein
+from sqlalchemy import and_, or_, select, update
+from sqlalchemy.exc import IntegrityError
+from sqlalchemy.orm import Session, sessionmaker
+
+from app.answering.tables import Answer
+from app.audit.log import AuditLog
+from app.core.errors import Conflict, Forbidden, InvalidInput
+from app.core.principal import Principal
+from app.core.tables import utcnow
+from app.identity.tables import User
+from app.review.drafts import DraftService, author_view
+from app.review.tables import REASONS, RUBRIC, Draft, DraftEvent, EvalCandidate
+from app.review.webhooks import WebhookSender
+
+
+@dataclass(frozen=True)
+class Rating:
+    scores: dict[str, int]
+    comment: str = ""
+    reason: str | None = None
+
+    def check(self, *, reject: bool) -> None:
+        if set(self.scores) != set(RUBRIC) or not all(
+                isinstance(v, int) and 1 <= v <= 5 for v in self.scores.values()):
+            raise InvalidInput(f"scores needs {', '.join(RUBRIC)}, each 1-5",
+                               code="invalid_scores")
+        if reject and self.reason not in REASONS:
+            raise InvalidInput(f"a rejection needs a reason: {', '.join(REASONS)}",
+                               code="invalid_reason")
+
+
+@dataclass(frozen=True)
+class QueueFilter:
+    state: str | None = None
+    collection: str | None = None
+    team: str | None = None
+    min_age_s: float | None = None
+    assignee: str | None = None
+    newest_first: bool = False
+    limit: int = 100
+
+
+class ReviewQueue:
+    def __init__(self, sessions: sessionmaker[Session], drafts: DraftService, audit: AuditLog,
+                 webhooks: WebhookSender, *, claim_minutes: float) -> None:
+        self._sessions = sessions
+        self._drafts = drafts
+        self._audit = audit
+        self._webhooks = webhooks
+        self._claim = timedelta(minutes=claim_minutes)
+
+    # -- reading -------------------------------------------------------------------------
+    def queue(self, reviewer: Principal, *, readable: Names[str],
+             where: QueueFilter = QueueFilter()) -> dict[str, Any]:
+        """Drafts the reviewer may see (every collection readable), oldest first, with the
+        age of the oldest pending draft: the queue's SLA figure.
+
+        Counting and filtering read only the small columns of every draft; whole rows (with
+        their texts) are loaded for the page that is returned."""
+        now = utcnow()
+        with self._sessions() as session:
+            rows = session.execute(select(*QUEUE_COLUMNS).order_by(Draft.submitted_at)).all()
+            visible = [d for d in rows if set(d.collections) <= set(readable)]
+            names = self._usernames(session, {d.assignee_id for d in visible})
+            # counts and the SLA figure describe the whole queue the reviewer may see,
+            # whatever the filters below pick out of it
+            counts: dict[str, int] = {}
+            for d in visible:
+                counts[d.state] = counts.get(d.state, 0) + 1
+            pending = [age(d, now) for d in visible if d.state == "pending"]
+            if where.state:
+                visible = [d for d in visible if d.state == where.state]
+            if where.assignee:
+                visible = [d for d in visible if live_claim(d, now)
+                           and names.get(d.assignee_id) == where.assignee]
+            if where.collection:
+                visible = [d for d in visible if where.collection in d.collections]
+            if where.team:
+                visible = [d for d in visible if where.team in d.author_teams]
+            if where.min_age_s is not None:
+                visible = [d for d in visible if age(d, now) >= where.min_age_s]
+            if where.newest_first:
+                visible.reverse()
+            page_ids = [d.id for d in visible[:where.limit]]
+            loaded = {d.id: d for d in session.scalars(
+                select(Draft).where(Draft.id.in_(page_ids)))} if page_ids else {}
+            page = [loaded[i] for i in page_ids if i in loaded]
+            names |= self._usernames(session, {d.author_id for d in page})
+        return {
+            "drafts": [self._summary(d, names, now) for d in page],
+            "total": len(visible),
+            "counts": counts,
+            "oldest_pending_age_s": round(max(pending), 1) if pending else None,
+        }
+
+    def get(self, draft_id: str, reviewer: Principal, *, readable: Names[str]) -> dict[str, Any]:
+        """Everything a reviewer needs: the draft, its evidence and its history."""
+        draft = self._visible(draft_id, reviewer, readable)
+        with self._sessions() as session:
+            answer = session.get(Answer, draft.answer_id)
+            events = session.scalars(select(DraftEvent).where(DraftEvent.draft_id == draft_id)
+                                     .order_by(DraftEvent.id)).all()
+            names = self._usernames(session, {draft.assignee_id, draft.decided_by,
+                                               draft.author_id})
+        evidence = {} if answer is None else {
+            "citations": answer.citations, "sentences": answer.sentences,
+            "retrieved": answer.retrieved, "snapshot_ids": answer.snapshot_ids,
+            "model_answer": answer.answer}
+        return self._summary(draft, names, utcnow()) | author_view(draft) | evidence | {
+            "generated_text": draft.generated_text,
+            "text": draft.text,
+            "final_text": draft.final_text,
+            "edit_distance": draft.edit_distance,
+            "scores": draft.scores,
+            "decided_by": names.get(draft.decided_by),
+            "events": [{"at": e.at.isoformat(), "actor": e.actor, "action": e.action,
+                        "from": e.from_state, "to": e.to_state, "note": e.note}
+                       for e in events],
+            "webhooks": self._webhooks.deliveries(draft_id),
+        }
+
+    # -- transitions ---------------------------------------------------------------------
+    def claim(self, draft_id: str, reviewer: Principal, *, readable: Names[str]
+              ) -> dict[str, Any]:
+        draft = self._reviewable(draft_id, reviewer, readable)
+        now = utcnow()
+        takeable = or_(Draft.state == "pending",
+                       and_(Draft.state == "in_review",
+                            or_(Draft.claim_expires_at < now,
+                                Draft.assignee_id == reviewer.user_id)))
+        self._transition(draft, reviewer, "claim", takeable, "in_review", {
+            "assignee_id": reviewer.user_id, "claim_expires_at": now + self._claim,
+            "first_claimed_at": draft.first_claimed_at or now})
+        return self.get(draft_id, reviewer, readable=readable)
+
+    def release(self, draft_id: str, reviewer: Principal, *, readable: Names[str]
+                ) -> dict[str, Any]:
+        draft = self._visible(draft_id, reviewer, readable)
+        self._transition(draft, reviewer, "release", self._held_by(reviewer), "pending",
+                         {"assignee_id": None, "claim_expires_at": None})
+        return self.get(draft_id, reviewer, readable=readable)
+
+    def edit(self, draft_id: str, reviewer: Principal, text: str, *, readable: Names[str]
+             ) -> dict[str, Any]:
+        if not text.strip():
+            raise InvalidInput("the reply text is empty", code="empty_text")
+        draft = self._reviewable(draft_id, reviewer, readable)
+        self._transition(draft, reviewer, "edit", self._held_by(reviewer), "in_review",
+                         {"text": text})
+        return self.get(draft_id, reviewer, readable=readable)
+
+    def approve(self, draft_id: str, reviewer: Principal, rating: Rating, *,
+                readable: Names[str], text: str | None = None) -> dict[str, Any]:
+        rating.check(reject=False)
+        draft = self._reviewable(draft_id, reviewer, readable)
+        final = draft.text if text is None else text
+        if not final.strip():
+            raise InvalidInput("write the reply before approving it", code="empty_text")
+        distance = Levenshtein.normalized_distance(draft.generated_text, final)
+        payload = {"event": "draft.approved", "draft_id": draft.id,
+                   "ticket_id": draft.ticket_id, "customer": draft.customer,
+                   "final_text": final, "approved_by": reviewer.username,
+                   "approved_at": utcnow().isoformat()}
+        self._transition(draft, reviewer, "approve", self._held_by(reviewer), "approved",
+                         self._decided(reviewer, rating) | {
+                             "text": final, "final_text": final,
+                             "edit_distance": round(distance, 4)},
+                         webhook=payload, details={"edit_distance": round(distance, 4)})
+        self._webhooks.notify()
+        return self.get(draft_id, reviewer, readable=readable)
+
+    def reject(self, draft_id: str, reviewer: Principal, rating: Rating, *,
+               readable: Names[str]) -> dict[str, Any]:
+        rating.check(reject=True)
+        draft = self._reviewable(draft_id, reviewer, readable)
+        self._transition(draft, reviewer, "reject", self._held_by(reviewer), "rejected",
+                         self._decided(reviewer, rating), details={"reason": rating.reason})
+        return self.get(draft_id, reviewer, readable=readable)
+
+    def request_changes(self, draft_id: str, reviewer: Principal, comment: str, *,
+                        readable: Names[str]) -> dict[str, Any]:
+        if not comment.strip():
+            raise InvalidInput("say what should change", code="comment_required")
+        draft = self._reviewable(draft_id, reviewer, readable)
+        self._transition(draft, reviewer, "request_changes", self._held_by(reviewer),
+                         "changes_requested", {"comment": comment, "assignee_id": None,
+                                               "claim_expires_at": None}, note=comment)
+        return self.get(draft_id, reviewer, readable=readable)
+
+    def make_candidate(self, draft_id: str, reviewer: Principal, *, readable: Names[str],
+                       expected_documents: list[str] | None = None) -> dict[str, Any]:
+        """Turn a reviewed draft into a test case in the question-set format.
+
+        An approved draft expects the documents it cited and carries its approved text as the
+        reference answer; a draft rejected as ``should_not_answer`` must be refused; any
+        other rejection names what was wrong (``must_not``) and needs the reviewer to say
+        which documents should have answered it (the cited ones were the wrong ones).
+        """
+        draft = self._visible(draft_id, reviewer, readable)
+        if draft.state not in ("approved", "rejected"):
+            raise Conflict(f"the draft is {draft.state.replace('_', ' ')}: only an approved "
+                           "or rejected draft can become a test case", code="not_reviewed")
+        must_refuse = draft.reason == "should_not_answer"
+        with self._sessions() as session:
+            answer = session.get(Answer, draft.answer_id)
+            cited = sorted({c["document"] for c in (answer.citations if answer else [])})
+            expected = [] if must_refuse else (
+                expected_documents if expected_documents is not None
+                else cited if draft.state == "approved" else [])
+            if not must_refuse and not expected:
+                raise InvalidInput("say which documents should answer this question "
+                                   "(expected_documents)", code="expected_documents_needed")
+            case: dict[str, Any] = {
+                "id": f"review-{draft.id[:12]}", "question": draft.question,
+                "collections": draft.collections, "expected_documents": sorted(expected),
+                "key_facts": [], "must_refuse": must_refuse,
+                "tags": ["from-review", draft.state] + ([draft.reason] if draft.reason else [])}
+            if draft.state == "approved":
+                case["reference_answer"] = draft.final_text
+            else:
+                case["must_not"] = [f"{draft.reason}: {draft.comment}".rstrip(": ")]
+            session.add(EvalCandidate(id=uuid.uuid4().hex, draft_id=draft_id,
+                                      created_by=reviewer.actor, case=case))
+            try:
+                session.commit()  # the unique draft_id decides between two racing reviewers
+            except IntegrityError:
+                session.rollback()
+                raise Conflict("this draft is already a test case",
+                               code="candidate_exists") from None
+        self._audit.record(reviewer.actor, "eval_candidate_created", draft_id,
+                           case_id=case["id"])
+        return case
+
+    def candidates(self, *, readable: Names[str]) -> list[dict[str, Any]]:
+        with self._sessions() as session:
+            rows = session.scalars(select(EvalCandidate).order_by(EvalCandidate.created_at))
+            return [dict(c.case) for c in rows if set(c.case["collections"]) <= set(readable)]
+
+    # -- helpers -------------------------------------------------------------------------
+    def _visible(self, draft_id: str, reviewer: Principal, readable: Names[str]) -> Draft:
+        if not reviewer.has("reviewer"):
+            raise Forbidden("this needs the reviewer role", code="missing_role")
+        return self._drafts.load(draft_id, reviewer, readable=readable)
+
+    def _reviewable(self, draft_id: str, reviewer: Principal, readable: Names[str]) -> Draft:
+        """Four eyes: nobody but an admin reviews a draft they asked for themselves."""
+        draft = self._visible(draft_id, reviewer, readable)
+        if draft.author_id == reviewer.user_id and not reviewer.is_admin:
+            raise Forbidden("you asked for this draft: another reviewer must review it",
+                            code="own_draft")
+        return draft
+
+    def _held_by(self, reviewer: Principal) -> Any:
+        """A live claim of ``reviewer``; an admin may act on any draft under review."""
+        if reviewer.is_admin:
+            return Draft.state == "in_review"
+        return and_(Draft.state == "in_review", Draft.assignee_id == reviewer.user_id,
+                    Draft.claim_expires_at >= utcnow())
+
+    @staticmethod
+    def _decided(reviewer: Principal, rating: Rating) -> dict[str, Any]:
+        return {"decided_at": utcnow(), "decided_by": reviewer.user_id,
+                "scores": dict(rating.scores), "reason": rating.reason,
+                "comment": rating.comment, "claim_expires_at": None}
+
+    def _transition(self, draft: Draft, actor: Principal, action: str, allowed: Any,
+                    to_state: str, values: dict[str, Any], *, note: str = "",
+                    webhook: dict[str, Any] | None = None,
+                    details: dict[str, Any] | None = None) -> None:
+        with self._sessions() as session:
+            # the conditional UPDATE is the transaction's first statement (see module doc)
+            done = session.execute(update(Draft).where(Draft.id == draft.id, allowed)
+                                   .values(state=to_state, **values)).rowcount  # type: ignore[attr-defined]
+            if done:
+                session.add(DraftEvent(draft_id=draft.id, actor=actor.actor, action=action,
+                                       from_state=draft.state, to_state=to_state, note=note))
+                if webhook is not None:
+                    self._webhooks.enqueue(session, draft.id, webhook)
+            session.commit()
+        if not done:
+            raise self._why_not(draft.id, actor, action)
+        self._audit.record(actor.actor, f"draft_{action}", draft.id, from_state=draft.state,
+                           to_state=to_state, **(details or {}))
+
+    def _why_not(self, draft_id: str, actor: Principal, action: str) -> Conflict:
+        with self._sessions() as session:
+            now = session.get(Draft, draft_id)
+            assert now is not None
+            holder = self._usernames(session, {now.assignee_id}).get(now.assignee_id)
+        verb = action.replace("_", " ")
+        state = now.state.replace("_", " ")
+        if now.state == "in_review" and now.assignee_id != actor.user_id:
+            expires = now.claim_expires_at.isoformat() if now.claim_expires_at else "?"
+            return Conflict(f"cannot {verb}: {holder} holds this draft until {expires}",
+                            code="claimed_by_other")
+        if now.state == "in_review":
+            return Conflict(f"cannot {verb}: your claim has lapsed; claim the draft again",
+                            code="claim_expired")
+        need = "a pending draft" if action == "claim" else "a draft you have claimed"
+        return Conflict(f"cannot {verb}: the draft is {state}; only {need} can be "
+                        f"{'claimed' if action == 'claim' else 'changed'}",
+                        code="illegal_transition")
+
+    @staticmethod
+    def _usernames(session: Session, ids: set[int | None]) -> dict[int | None, str]:
+        wanted = [i for i in ids if i is not None]
+        if not wanted:
+            return {}
+        return dict(session.execute(select(User.id, User.username)
+                                    .where(User.id.in_(wanted))).all())
+
+    def _summary(self, d: Draft, names: dict[int | None, str], now: datetime) -> dict[str, Any]:
+        claim_live = live_claim(d, now)
+        return {"draft_id": d.id, "state": d.state, "question": d.question[:200],
+                "collections": d.collections, "ticket_id": d.ticket_id,
+                "author": names.get(d.author_id), "teams": d.author_teams,
+                "assignee": names.get(d.assignee_id) if claim_live else None,
+                "claim_expires_at": d.claim_expires_at.isoformat()
+                if claim_live and d.claim_expires_at else None,
+                "age_s": round(age(d, now), 1), "prompt": d.prompt, "model": d.model_id,
+                "refused": d.refused}
+
+
+# what the queue filters and counts on; texts stay in the database until a page is shown
+QUEUE_COLUMNS = (Draft.id, Draft.state, Draft.collections, Draft.author_teams,
+                 Draft.assignee_id, Draft.claim_expires_at, Draft.submitted_at)
+
+
+def live_claim(d: Draft | Any, now: datetime) -> bool:
+    return d.state == "in_review" and d.claim_expires_at is not None and \
+        d.claim_expires_at >= now
+
+
+def age(d: Draft | Any, now: datetime) -> float:
+    return (now - d.submitted_at).total_seconds()

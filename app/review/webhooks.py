@@ -1,0 +1,277 @@
+"""Signed webhooks that tell the ticketing system a draft was approved, delivered at least once.
+
+An approval writes one ``WebhookDelivery`` row per configured URL in its own transaction
+(``enqueue``), so the approval and the promise to announce it commit or roll back together: a
+crash, a restart or an unreachable receiver can delay a webhook but never lose it. A daemon
+thread (``start``) then POSTs each due delivery and retries failures with exponential backoff
+until ``webhook_max_attempts``, recording every attempt for the draft view.
+
+Delivery is at-least-once: a receiver may see a retry of a request it already handled (say
+its 200 was lost), and dedupes on ``X-Vraagbaak-Delivery``. It checks authenticity with
+``verify_signature``: the signature is an HMAC-SHA256 over the timestamp and the exact body,
+and a stale timestamp is refused, so a captured request can't be replayed later.
+
+Several processes may run a sender on one database. A delivery is claimed before it is sent
+by a conditional ``UPDATE`` that pushes ``next_attempt_at`` past the HTTP timeout; only the
+worker whose update matched the row posts it. No transaction stays open during the HTTP call,
+and a process that dies mid-attempt leaves a claim that simply lapses and is retried.
+"""
+
+from __future__ import annotations
+
+import hashlib
+import hmac
+import json
+import logging
+import threading
+import time
+import uuid
+from dataclasses import dataclass
+from datetime import datetime, timedelta
+from typing import Any
+
+import httpx
+from sqlalchemy import func, select, update
+from sqlalchemy.orm import Session, sessionmaker
+
+from app.audit.log import AuditLog
+from app.core.settings import ReviewSettings
+from app.core.tables import utcnow
+from app.review.tables import WebhookAttempt, WebhookDelivery
+
+log = logging.getLogger("vraagbaak.webhooks")
+
+MAX_DELAY_S = 600.0  # backoff cap
+CLAIM_GRACE_S = 60.0  # a claim outlives the HTTP timeout by this much
+POLL_S = 1.0  # the worker looks for due deliveries at least this often
+BATCH = 100  # deliveries read per pass
+MAX_ERROR_CHARS = 500
+
+
+def sign(secret: str, timestamp: str, body: bytes) -> str:
+    """``sha256=`` + hex HMAC-SHA256 of ``"<timestamp>." + body`` under ``secret``."""
+    mac = hmac.new(secret.encode(), f"{timestamp}.".encode() + body, hashlib.sha256)
+    return "sha256=" + mac.hexdigest()
+
+
+def verify_signature(secret: str, timestamp: str, body: bytes, header: str, *,
+                     max_age_s: float = 300, now: float | None = None) -> bool:
+    """What a receiver does with ``X-Vraagbaak-Timestamp`` and ``X-Vraagbaak-Signature``:
+    recompute the signature over the raw body and compare in constant time, refusing a
+    timestamp more than ``max_age_s`` from its clock (either way). An empty secret verifies
+    nothing."""
+    try:
+        sent = float(timestamp)
+    except ValueError:
+        return False
+    current = time.time() if now is None else now
+    if not secret or not abs(current - sent) <= max_age_s:  # `not <=` also refuses NaN
+        return False
+    return hmac.compare_digest(sign(secret, timestamp, body).encode(),
+                               header.encode("utf-8", "replace"))
+
+
+def retry_delay(attempts: int, backoff_s: float) -> float:
+    """Seconds to wait after the ``attempts``-th failed attempt: backoff_s, 2×, 4×, … ≤ 10 min."""
+    return min(backoff_s * 2.0 ** (attempts - 1), MAX_DELAY_S)
+
+
+@dataclass(frozen=True)
+class _Claimed:
+    id: str
+    draft_id: str
+    url: str
+    payload: dict[str, Any]
+    attempts: int
+    lease: datetime  # our claim: next_attempt_at as we set it
+
+
+class WebhookSender:
+    """Queues deliveries in the approval's transaction and sends them from a worker thread.
+    One ``httpx.Client`` per sender; ``transport`` lets tests swap the network out."""
+
+    def __init__(self, sessions: sessionmaker[Session], settings: ReviewSettings,
+                 audit: AuditLog, *, transport: httpx.BaseTransport | None = None) -> None:
+        self._sessions = sessions
+        self._settings = settings
+        self._audit = audit
+        self._client = httpx.Client(timeout=settings.webhook_timeout_s, transport=transport)
+        self._wake = threading.Event()
+        self._lock = threading.Lock()  # guards _thread and _stop
+        self._thread: threading.Thread | None = None
+        self._stop = threading.Event()
+
+    def enqueue(self, session: Session, draft_id: str, payload: dict[str, Any]) -> list[str]:
+        """Add one delivery per configured URL to the caller's transaction (not committed
+        here: the approval's commit is what makes them real) and return their ids."""
+        rows = [WebhookDelivery(id=uuid.uuid4().hex, draft_id=draft_id, url=url,
+                                payload=payload, next_attempt_at=utcnow())
+                for url in self._settings.webhook_urls]
+        session.add_all(rows)
+        return [row.id for row in rows]
+
+    def notify(self) -> None:
+        """Wake the worker now rather than at its next poll (call after the commit)."""
+        self._wake.set()
+
+    def start(self) -> None:
+        with self._lock:
+            if self._thread is not None:
+                return
+            # a fresh flag per thread: one that outlived stop()'s join stays stopped
+            self._stop = threading.Event()
+            self._thread = threading.Thread(target=self._run, args=(self._stop,),
+                                            name="webhooks", daemon=True)
+            self._thread.start()
+
+    def stop(self) -> None:
+        """Stop the worker after its current attempt at most; safe to call twice."""
+        with self._lock:
+            thread, self._thread = self._thread, None
+            self._stop.set()
+        self._wake.set()
+        if thread is not None:
+            thread.join(timeout=self._settings.webhook_timeout_s + 5)
+
+    def close(self) -> None:
+        """Stop the worker and release the HTTP connections (at process shutdown)."""
+        self.stop()
+        self._client.close()
+
+    def _run(self, stop: threading.Event) -> None:
+        while not stop.is_set():
+            self._wake.clear()  # before the pass: a notify() during it is not lost
+            try:
+                self._pass(stop)
+                wait = self._seconds_to_next_due()
+            except Exception:  # the database may be briefly away; keep the thread alive
+                log.exception("webhook delivery pass failed")
+                wait = POLL_S
+            self._wake.wait(wait)
+
+    def deliver_due(self) -> int:
+        """POST every pending delivery that is due, once each; return how many were tried.
+        Network errors and timeouts are recorded as failed attempts, never raised."""
+        return self._pass(threading.Event())
+
+    def _pass(self, stop: threading.Event) -> int:
+        with self._sessions() as session:
+            due = session.scalars(
+                select(WebhookDelivery.id)
+                .where(WebhookDelivery.status == "pending",
+                       WebhookDelivery.next_attempt_at <= utcnow())
+                .order_by(WebhookDelivery.next_attempt_at).limit(BATCH)).all()
+        attempted = 0
+        for delivery_id in due:
+            if stop.is_set():
+                break
+            claimed = self._claim(delivery_id)
+            if claimed is not None:
+                self._attempt(claimed)
+                attempted += 1
+        return attempted
+
+    def _seconds_to_next_due(self) -> float:
+        with self._sessions() as session:
+            at = session.scalar(select(func.min(WebhookDelivery.next_attempt_at))
+                                .where(WebhookDelivery.status == "pending"))
+        if at is None:
+            return POLL_S
+        return min(max((at - utcnow()).total_seconds(), 0.0), POLL_S)
+
+    def _claim(self, delivery_id: str) -> _Claimed | None:
+        """Take a due delivery for this worker, or None if another worker got there first."""
+        now = utcnow()
+        lease = now + timedelta(seconds=self._settings.webhook_timeout_s + CLAIM_GRACE_S)
+        with self._sessions() as session:
+            # the UPDATE is the transaction's first statement: on PostgreSQL the loser waits
+            # for the winner's row lock and then no longer matches; SQLite serialises writers
+            result = session.execute(
+                update(WebhookDelivery)
+                .where(WebhookDelivery.id == delivery_id, WebhookDelivery.status == "pending",
+                       WebhookDelivery.next_attempt_at <= now)
+                .values(next_attempt_at=lease)
+                .execution_options(synchronize_session=False))
+            if result.rowcount != 1:  # type: ignore[attr-defined]
+                session.rollback()
+                return None
+            row = session.get_one(WebhookDelivery, delivery_id)
+            claimed = _Claimed(row.id, row.draft_id, row.url, dict(row.payload), row.attempts,
+                               lease)
+            session.commit()
+        return claimed
+
+    def _attempt(self, job: _Claimed) -> None:
+        body = json.dumps(job.payload, sort_keys=True, separators=(",", ":")).encode()
+        timestamp = str(int(time.time()))
+        headers = {"Content-Type": "application/json",
+                   "X-Vraagbaak-Event": str(job.payload.get("event", "draft.approved")),
+                   "X-Vraagbaak-Delivery": job.id,
+                   "X-Vraagbaak-Timestamp": timestamp}
+        if self._settings.webhook_secret:
+            headers["X-Vraagbaak-Signature"] = sign(self._settings.webhook_secret, timestamp,
+                                                    body)
+        at, started = utcnow(), time.perf_counter()
+        status_code: int | None = None
+        error = ""
+        try:
+            status_code = self._client.post(job.url, content=body, headers=headers).status_code
+        except Exception as exc:  # a bad URL or a dead receiver is a failed attempt, not a crash
+            error = self._error_text(exc)
+        duration_ms = (time.perf_counter() - started) * 1000
+        ok = status_code is not None and 200 <= status_code < 300
+        self._record(job, WebhookAttempt(delivery_id=job.id, at=at, status_code=status_code,
+                                         error=error, duration_ms=duration_ms), ok)
+
+    def _record(self, job: _Claimed, attempt: WebhookAttempt, ok: bool) -> None:
+        attempts, now = job.attempts + 1, utcnow()
+        values: dict[str, Any] = {"attempts": attempts}
+        if ok:
+            values |= {"status": "delivered", "delivered_at": now}
+        elif attempts >= self._settings.webhook_max_attempts:
+            values |= {"status": "failed"}
+        else:
+            values |= {"next_attempt_at": now + timedelta(
+                seconds=retry_delay(attempts, self._settings.webhook_backoff_s))}
+        with self._sessions() as session:
+            session.add(attempt)
+            # still ours only if no other worker took over a lapsed claim meanwhile
+            session.execute(update(WebhookDelivery)
+                            .where(WebhookDelivery.id == job.id,
+                                   WebhookDelivery.status == "pending",
+                                   WebhookDelivery.next_attempt_at == job.lease)
+                            .values(**values).execution_options(synchronize_session=False))
+            session.commit()
+        if "status" in values:
+            action = "webhook_delivered" if ok else "webhook_failed"
+            self._audit.record("system", action, job.draft_id, delivery_id=job.id,
+                               url=job.url, attempts=attempts,
+                               status_code=attempt.status_code, error=attempt.error)
+
+    def _error_text(self, exc: Exception) -> str:
+        text = f"{type(exc).__name__}: {exc}"
+        if self._settings.webhook_secret:
+            text = text.replace(self._settings.webhook_secret, "[redacted]")
+        return text[:MAX_ERROR_CHARS]
+
+    def deliveries(self, draft_id: str) -> list[dict[str, Any]]:
+        """The draft's deliveries with every attempt, oldest first, for the draft view."""
+        with self._sessions() as session:
+            rows = session.scalars(select(WebhookDelivery)
+                                   .where(WebhookDelivery.draft_id == draft_id)
+                                   .order_by(WebhookDelivery.created_at, WebhookDelivery.id)
+                                   ).all()
+            tries = session.scalars(select(WebhookAttempt)
+                                    .where(WebhookAttempt.delivery_id.in_([r.id for r in rows]))
+                                    .order_by(WebhookAttempt.id)).all()
+        return [{"id": r.id, "url": r.url, "status": r.status, "attempts": r.attempts,
+                 "next_attempt_at": _iso(r.next_attempt_at) if r.status == "pending" else None,
+                 "delivered_at": _iso(r.delivered_at),
+                 "history": [{"at": _iso(a.at), "status_code": a.status_code,
+                                    "error": a.error, "duration_ms": round(a.duration_ms, 1)}
+                                   for a in tries if a.delivery_id == r.id]}
+                for r in rows]
+
+
+def _iso(at: datetime | None) -> str | None:
+    return None if at is None else at.isoformat()

@@ -1,0 +1,137 @@
+"""Wiring: build every service of one process from a ``Settings`` object.
+
+``create_app`` calls this in its lifespan and the CLI calls it per command, so the HTTP API and
+the CLI are two front doors over the same objects. Tests pass fakes for the heavy backends
+(``embedder=``, ``llm=``); the defaults are the real local models, loaded lazily.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable
+from dataclasses import dataclass
+
+from sqlalchemy import Engine
+from sqlalchemy.orm import Session, sessionmaker
+
+from app.answering.llm_worker import LLMWorker
+from app.answering.service import AnswerService
+from app.audit.log import AuditLog
+from app.core.db import make_engine, migrate, session_factory
+from app.core.settings import Settings
+from app.evaluation.runs import EvalRunService
+from app.identity.access import AccessService
+from app.identity.rate_limits import RateLimits
+from app.identity.service import IdentityService
+from app.identity.tokens import TokenService
+from app.identity.users import UserService
+from app.knowledge.collections import CollectionService
+from app.knowledge.indexing import Indexer, IndexingConfig
+from app.knowledge.jobs import JobRunner
+from app.knowledge.search import SearchService, SnapshotStore
+from app.prompt_library.store import PromptStore
+from app.review.drafts import DraftService
+from app.review.queue import ReviewQueue
+from app.review.stats import ReviewStats
+from app.review.webhooks import WebhookSender
+from models.embedder import EmbedderProtocol, SentenceTransformerEmbedder
+from models.llm import LlamaCppLLM, LLMProtocol, OpenAICompatibleLLM
+from models.pool import EmbedderPool
+
+
+@dataclass
+class Services:
+    settings: Settings
+    engine: Engine
+    sessions: sessionmaker[Session]
+    embedder: EmbedderProtocol
+    embedders: EmbedderPool
+    worker: LLMWorker
+    prompts: PromptStore
+    collections: CollectionService
+    indexer: Indexer
+    jobs: JobRunner
+    search: SearchService
+    answers: AnswerService
+    audit: AuditLog
+    users: UserService
+    identity: IdentityService
+    access: AccessService
+    limits: RateLimits
+    drafts: DraftService
+    review: ReviewQueue
+    review_stats: ReviewStats
+    webhooks: WebhookSender
+    evals: EvalRunService
+
+    def warm_up(self) -> None:
+        """Load the models now, so the first question doesn't pay for it."""
+        self.embedder.embed(["warm-up"])
+        load = getattr(self.worker.llm, "load", None)
+        if callable(load):
+            load()
+
+    def close(self) -> None:
+        self.evals.shutdown()
+        self.webhooks.close()
+        self.jobs.shutdown()
+        self.worker.stop()
+        self.engine.dispose()
+
+
+def build_llm(settings: Settings, model: str | None = None) -> LLMProtocol:
+    """The configured LLM, or the same backend with another ``model`` (an evaluation run's)."""
+    cfg = settings.llm
+    if cfg.backend == "openai":
+        return OpenAICompatibleLLM(cfg.base_url, model or cfg.model, api_key=cfg.api_key,
+                                   timeout_s=cfg.timeout_s)
+    return LlamaCppLLM(model or cfg.model, context_tokens=cfg.context_tokens,
+                       threads=cfg.threads, extra_buffer_types=cfg.extra_buffer_types)
+
+
+def build_services(settings: Settings, *, embedder: EmbedderProtocol | None = None,
+                   llm: LLMProtocol | None = None,
+                   embedder_factory: Callable[[str], EmbedderProtocol] | None = None,
+                   ) -> Services:
+    settings.data_dir.mkdir(parents=True, exist_ok=True)
+    engine = make_engine(settings.resolved_database_url)
+    migrate(engine)
+    sessions = session_factory(engine)
+    def load_embedder(name: str) -> EmbedderProtocol:
+        return SentenceTransformerEmbedder(name, batch_size=settings.embedding_batch_size,
+                                           threads=settings.embedding_threads,
+                                           precision=settings.embedding_precision)
+
+    embedder = embedder or load_embedder(settings.embedding_model)
+    embedders = EmbedderPool(embedder, embedder_factory or load_embedder)
+    worker = LLMWorker(llm or build_llm(settings), queue_size=settings.llm.queue_size)
+    ing = settings.ingest
+    indexer = Indexer(sessions, embedders, IndexingConfig(
+        index_dir=settings.index_dir, chunk_words=ing.chunk_words,
+        overlap_words=ing.overlap_words, max_file_bytes=int(ing.max_file_mb * 1_000_000),
+        pdf_timeout_s=ing.pdf_timeout_s, pdf_memory_mb=ing.pdf_memory_mb,
+        keep_snapshots=ing.keep_snapshots, batch_chunks=ing.batch_chunks))
+    search = SearchService(sessions, embedders, SnapshotStore(settings.index_dir),
+                           settings.retrieval)
+    audit = AuditLog(sessions)
+    prompts = PromptStore(sessions, audit)
+    prompts.seed()
+    users = UserService(sessions)
+    limits = RateLimits(chat=settings.auth.chat_rate, login=settings.auth.login_rate)
+    identity = IdentityService(
+        users, TokenService(sessions, session_hours=settings.auth.session_hours), audit, limits)
+    answers = AnswerService(sessions, search, worker, prompts, embedders, settings, audit)
+    drafts = DraftService(sessions, answers, audit)
+    webhooks = WebhookSender(sessions, settings.review, audit)
+    return Services(
+        settings=settings, engine=engine, sessions=sessions, embedder=embedder,
+        embedders=embedders, worker=worker,
+        prompts=prompts, collections=CollectionService(sessions), indexer=indexer,
+        jobs=JobRunner(sessions, indexer, audit), search=search, answers=answers,
+        audit=audit, users=users, identity=identity, access=AccessService(sessions),
+        limits=limits, drafts=drafts, webhooks=webhooks,
+        review=ReviewQueue(sessions, drafts, audit, webhooks,
+                           claim_minutes=settings.review.claim_minutes),
+        review_stats=ReviewStats(sessions),
+        evals=EvalRunService(sessions, search, answers, prompts, audit, settings,
+                             llm_factory=lambda model: build_llm(settings, model)),
+    )

@@ -1,0 +1,420 @@
+"""Evaluation runs as a service and over HTTP: sets, reproducible run records, background runs
+with progress, self-contained reports, comparisons, and who may see which run.
+
+Tests where the database matters run on SQLite and PostgreSQL (``db_settings``)."""
+
+from __future__ import annotations
+
+import hashlib
+import json
+import re
+import threading
+import time
+from collections.abc import Callable, Iterator
+from contextlib import contextmanager
+from functools import partial
+from pathlib import Path
+from typing import Any
+
+import pytest
+from fastapi.testclient import TestClient
+
+from app.core.errors import Busy, InvalidInput, NotFound
+from app.core.principal import Principal
+from app.core.settings import LLMSettings, RetrievalSettings, Settings
+from app.main import create_app
+from app.wiring import Services
+from eval.runner import RunConfig
+from models.fakes import FakeEmbedder, FakeLLM
+from tests.access import Lab as BaseLab
+from tests.access import eval_team
+from tests.conftest import write_kb
+
+VPN_REPLY = "VPN error NWL-VPN-809 means the device certificate expired [1]."
+VPN_QUESTION = "What does VPN error NWL-VPN-809 mean?"
+
+
+def line(qid: str, question: str, *, collections: tuple[str, ...] = ("kb",),
+         expected: tuple[str, ...] = ("vpn.md",), must_refuse: bool = False,
+         key_facts: tuple[str, ...] = ()) -> str:
+    return json.dumps({"id": qid, "question": question, "collections": list(collections),
+                       "expected_documents": [] if must_refuse else list(expected),
+                       "key_facts": list(key_facts), "must_refuse": must_refuse, "tags": []})
+
+
+TINY = "\n".join([line("q-vpn", VPN_QUESTION, key_facts=("certificate expired",)),
+                  line("q-peru", "capital of Peru?", must_refuse=True)]) + "\n"
+SECRET_KB = {"vault.md": "# Vault\n\nThe vault door code is kept by facilities.\n"}
+
+
+class Lab(BaseLab):
+    def run(self, who: str, set_name: str, config: RunConfig = RunConfig()) -> dict[str, Any]:
+        return self.services.evals.start(self.principal(who), set_name, config,
+                                         readable=self.readable(who), wait=True)
+
+
+@contextmanager
+def open_lab(settings: Settings, root: Path, llm: FakeLLM | None = None) -> Iterator[Lab]:
+    """kb (readable by team eval) and secret (admins only); users admin, eva (evaluator of
+    team eval) and agent (agent of team eval); sets tiny (kb) and secret-set (secret)."""
+    llm = llm or FakeLLM([VPN_REPLY])
+    app = create_app(settings, embedder=FakeEmbedder(), llm=llm)
+    with TestClient(app, raise_server_exceptions=False) as client:
+        services: Services = app.state.services
+        for name, files in (("kb", None), ("secret", SECRET_KB)):
+            folder = write_kb(root / name) if files is None else write_kb(root / name, files)
+            services.collections.upsert(name, folder, "en")
+            services.indexer.sync(name)
+        tokens = eval_team(services)
+        admin = services.identity.as_user("admin")
+        services.evals.upload_set(admin, "tiny", TINY)
+        services.evals.upload_set(admin, "secret-set", line(
+            "q-vault", "Who keeps the vault door code?", collections=("secret",),
+            expected=("vault.md",)))
+        yield Lab(client, services, llm, tokens)
+
+
+@pytest.fixture
+def lab(db_settings: Settings, tmp_path: Path) -> Iterator[Lab]:
+    """On SQLite and PostgreSQL."""
+    with open_lab(db_settings, tmp_path) as built:
+        yield built
+
+
+@pytest.fixture
+def sqlite_lab(settings: Settings, tmp_path: Path) -> Iterator[Lab]:
+    with open_lab(settings, tmp_path) as built:
+        yield built
+
+
+def wait_for(fetch: Callable[[], dict[str, Any]], timeout: float = 20) -> dict[str, Any]:
+    """Poll a run until it is neither queued nor running."""
+    deadline = time.monotonic() + timeout
+    while True:
+        run = fetch()
+        if run["status"] not in ("queued", "running") or time.monotonic() > deadline:
+            return run
+        time.sleep(0.05)
+
+
+# -- sets -----------------------------------------------------------------------------------
+def test_malformed_set_is_refused_with_its_line_number(sqlite_lab: Lab) -> None:
+    evals, eva = sqlite_lab.services.evals, sqlite_lab.principal("eva")
+    bad_json = line("a", VPN_QUESTION) + '\n{"id": "b", "question": "x"\n'
+    with pytest.raises(InvalidInput) as refused:
+        evals.upload_set(eva, "broken", bad_json)
+    assert refused.value.code == "invalid_set"
+    assert refused.value.message.startswith("broken:2: not valid JSON")
+    missing = line("a", VPN_QUESTION) + "\n\n" + json.dumps({"id": "b", "question": "x"})
+    with pytest.raises(InvalidInput, match=r"^broken:3: missing field\(s\): collections"):
+        evals.upload_set(eva, "broken", missing)  # blank lines still count
+    r = sqlite_lab.client.post("/v1/eval/sets", headers=sqlite_lab.as_("eva"),
+                               json={"name": "broken", "jsonl": bad_json})
+    assert r.status_code == 422
+    assert r.json()["error"]["code"] == "invalid_set"
+    assert r.json()["error"]["message"].startswith("broken:2: ")
+    with pytest.raises(NotFound):
+        evals.set_path("broken")  # nothing was stored
+    names = [s["name"] for s in sqlite_lab.client.get(
+        "/v1/eval/sets", headers=sqlite_lab.as_("eva")).json()["sets"]]
+    assert "broken" not in names and "tiny" in names
+
+
+def test_a_good_set_is_stored_with_the_hash_of_its_file(sqlite_lab: Lab) -> None:
+    r = sqlite_lab.client.post("/v1/eval/sets", headers=sqlite_lab.as_("eva"),
+                               json={"name": "fine", "jsonl": TINY})
+    assert r.status_code == 201, r.text
+    stored = sqlite_lab.services.settings.data_dir / "eval-sets" / "fine.jsonl"
+    digest = hashlib.sha256(stored.read_bytes()).hexdigest()
+    assert r.json() == {"name": "fine", "questions": 2, "sha256": digest}
+    listed = {s["name"]: s for s in sqlite_lab.services.evals.sets()}
+    assert listed["fine"] == {"name": "fine", "origin": "uploaded", "questions": 2,
+                              "must_refuse": 1, "sha256": digest}
+    assert listed["demo"]["origin"] == "built-in"
+    assert sqlite_lab.services.audit.latest("eval_set_uploaded") is not None
+
+
+@pytest.mark.parametrize(("name", "text", "code"), [
+    ("demo", TINY, "set_exists"),
+    ("demo-nl", TINY, "set_exists"),
+    ("../escape", TINY, "invalid_set_name"),
+    ("Tiny", TINY, "invalid_set_name"),
+    ("empty", "\n\n", "invalid_set"),
+])
+def test_upload_refuses_built_in_and_bad_names_and_empty_sets(sqlite_lab: Lab, name: str,
+                                                              text: str, code: str) -> None:
+    r = sqlite_lab.client.post("/v1/eval/sets", headers=sqlite_lab.as_("eva"),
+                               json={"name": name, "jsonl": text})
+    assert r.status_code == (409 if code == "set_exists" else 422)
+    assert r.json()["error"]["code"] == code
+    assert not (sqlite_lab.services.settings.data_dir / "eval-sets" / f"{name}.jsonl").exists()
+
+
+def test_an_uploaded_set_is_never_overwritten(sqlite_lab: Lab) -> None:
+    """Runs and prompt gates name sets: a name keeps its questions."""
+    first = sqlite_lab.client.post("/v1/eval/sets", headers=sqlite_lab.as_("eva"),
+                                   json={"name": "kept", "jsonl": TINY})
+    assert first.status_code == 201
+    again = sqlite_lab.client.post("/v1/eval/sets", headers=sqlite_lab.as_("eva"),
+                                   json={"name": "kept", "jsonl": TINY.splitlines()[0]})
+    assert again.status_code == 409 and again.json()["error"]["code"] == "set_exists"
+    assert sqlite_lab.services.evals.current_hash("kept") == first.json()["sha256"]
+
+
+# -- runs -----------------------------------------------------------------------------------
+def test_a_run_records_everything_needed_to_reproduce_it(lab: Lab) -> None:
+    run = lab.run("eva", "tiny")
+    set_file = lab.services.settings.data_dir / "eval-sets" / "tiny.jsonl"
+    assert run["status"] == "succeeded" and run["message"] == "done"
+    assert run["set_name"] == "tiny"
+    assert run["set_hash"] == hashlib.sha256(set_file.read_bytes()).hexdigest()
+    assert run["prompt"] == "answer@1"  # "answer" resolved to the production version
+    assert run["model_id"] == "fake-llm"
+    assert run["snapshot_ids"] == {"kb": lab.services.collections.get("kb").snapshot_id}
+    assert run["config"] == {"prompt": "answer@1", "model": None, "k": 5,
+                             "retrieval_only": False,
+                             "retrieval": lab.services.settings.retrieval.model_dump()}
+    assert run["config"]["retrieval"]["min_dense_score"] == 0.2
+    assert run["progress"] == {"done": 2, "total": 2}
+    assert run["created_by"] == "eva" and run["finished_at"] is not None
+    assert [r["id"] for r in run["results"]] == ["q-vpn", "q-peru"]
+    assert run["summary"]["hit_at_k"] == 1.0 and run["summary"]["refusal_accuracy"] == 1.0
+    assert run["summary"]["key_fact_coverage"] == 1.0
+    # what was stored reads back the same (JSON columns on both databases)
+    assert lab.services.evals.get(run["id"], readable=lab.readable("eva")) == run
+    started = lab.services.audit.latest("eval_run_started")
+    assert started is not None and started["details"]["prompt"] == "answer@1"
+    finished = lab.services.audit.latest("eval_run_finished")
+    assert finished is not None and finished["details"]["status"] == "succeeded"
+
+
+def test_background_run_over_http_reports_progress(lab: Lab) -> None:
+    r = lab.client.post("/v1/eval/runs", headers=lab.as_("eva"), json={"set": "tiny", "k": 3})
+    assert r.status_code == 202, r.text
+    run_id = r.json()["id"]
+    assert r.headers["location"] == f"/v1/eval/runs/{run_id}"
+    assert r.json()["progress"]["total"] == 2
+    done = wait_for(lambda: lab.client.get(r.headers["location"],
+                                           headers=lab.as_("eva")).json())
+    assert done["status"] == "succeeded", done
+    assert done["progress"] == {"done": 2, "total": 2}
+    assert done["summary"]["k"] == 3 and len(done["results"]) == 2
+    listed = lab.client.get("/v1/eval/runs", headers=lab.as_("eva")).json()["runs"]
+    assert [x["id"] for x in listed] == [run_id]
+    assert "results" not in listed[0]  # the list is light; the run itself has them
+
+
+def test_report_is_a_self_contained_html_page(sqlite_lab: Lab) -> None:
+    admin = sqlite_lab.principal("admin")
+    sqlite_lab.services.evals.upload_set(admin, "markup", line(
+        "q-b", "What does <b>NWL-VPN-809</b> mean?"))
+    run = sqlite_lab.run("eva", "markup")
+    r = sqlite_lab.client.get(f"/v1/eval/runs/{run['id']}/report",
+                              headers=sqlite_lab.as_("eva"))
+    assert r.status_code == 200 and r.headers["content-type"].startswith("text/html")
+    page = r.text
+    assert page.startswith("<!doctype html>")
+    assert "<svg" in page and "<rect" in page  # the metrics chart, inline
+    lowered = page.lower()
+    for external in ("<script", "<link", "<img", "<iframe", "url(", "src=", "href="):
+        assert external not in lowered, external
+    # the only URL is the SVG namespace name, which is never fetched
+    assert set(re.findall(r"https?://[^\s\"'<>]+", page)) == {"http://www.w3.org/2000/svg"}
+    assert "&lt;b&gt;NWL-VPN-809&lt;/b&gt;" in page and "<b>" not in page
+    missing = sqlite_lab.client.get("/v1/eval/runs/nope/report", headers=sqlite_lab.as_("eva"))
+    assert missing.status_code == 404 and missing.json()["error"]["code"] == "run_not_found"
+
+
+def test_compare_endpoint_json_and_html(lab: Lab) -> None:
+    a = lab.run("eva", "tiny", RunConfig(retrieval_only=True))
+    b = lab.run("eva", "tiny")
+    url = f"/v1/eval/compare?a={a['id']}&b={b['id']}"
+    r = lab.client.get(url, headers=lab.as_("eva"))
+    assert r.status_code == 200, r.text
+    body = r.json()
+    assert body["same_set"] is True and body["questions_compared"] == 2
+    assert body["a"]["id"] == a["id"] and body["b"]["id"] == b["id"]
+    assert body["metrics"]["hit_at_k"]["diff"] == 0.0
+    assert body["metrics"]["refusal_correct"]["questions"] == 2
+    assert "key_fact_coverage" not in body["metrics"]  # a retrieval-only run has none
+    assert body["wins"] == [] and body["losses"] == []
+    html = lab.client.get(url + "&html=true", headers=lab.as_("eva"))
+    assert html.status_code == 200 and html.headers["content-type"].startswith("text/html")
+    assert html.text.startswith("<!doctype html>") and "paired bootstrap" in html.text
+    assert "<script" not in html.text
+    unknown = lab.client.get(f"/v1/eval/compare?a={a['id']}&b=nope", headers=lab.as_("eva"))
+    assert unknown.status_code == 404
+
+
+def test_a_failed_run_keeps_its_reason_and_cannot_be_compared(sqlite_lab: Lab) -> None:
+    admin = sqlite_lab.principal("admin")
+    sqlite_lab.services.evals.upload_set(admin, "too-long", line("q-long", "why? " * 1000))
+    failed = sqlite_lab.run("eva", "too-long")
+    assert failed["status"] == "failed"
+    assert failed["message"] == "the question is longer than 4000 characters"
+    good = sqlite_lab.run("eva", "tiny", RunConfig(retrieval_only=True))
+    r = sqlite_lab.client.get(f"/v1/eval/compare?a={good['id']}&b={failed['id']}",
+                              headers=sqlite_lab.as_("eva"))
+    assert r.status_code == 422 and r.json()["error"]["code"] == "run_not_done"
+
+
+# -- who sees what --------------------------------------------------------------------------
+def test_runs_are_visible_only_to_readers_of_their_collections(lab: Lab) -> None:
+    c, eva, admin = lab.client, lab.as_("eva"), lab.as_("admin")
+    lab.services.evals.upload_set(lab.principal("admin"), "nowhere-set", line(
+        "q", "anything?", collections=("nowhere",), expected=("x.md",)))
+    for set_name in ("secret-set", "nowhere-set"):  # unreadable looks like nonexistent
+        r = c.post("/v1/eval/runs", headers=eva, json={"set": set_name, "retrieval_only": True})
+        assert r.status_code == 404 and r.json()["error"]["code"] == "collection_not_found"
+    assert lab.services.evals.runs(readable={"kb", "secret", "nowhere"}) == []  # none made
+    own = c.post("/v1/eval/runs", headers=eva, json={"set": "tiny", "retrieval_only": True})
+    theirs = c.post("/v1/eval/runs", headers=admin,
+                    json={"set": "secret-set", "retrieval_only": True})
+    assert own.status_code == 202 and theirs.status_code == 202, theirs.text
+    own_id, their_id = own.json()["id"], theirs.json()["id"]
+
+    def as_admin(run_id: str) -> dict[str, Any]:
+        return dict(c.get(f"/v1/eval/runs/{run_id}", headers=admin).json())
+
+    for run_id in (own_id, their_id):
+        wait_for(partial(as_admin, run_id))
+
+    not_found = {"error": {"code": "run_not_found", "message": "evaluation run not found"}}
+    for path in (f"/v1/eval/runs/{their_id}", f"/v1/eval/runs/{their_id}/report",
+                 f"/v1/eval/compare?a={own_id}&b={their_id}",
+                 f"/v1/eval/compare?a={their_id}&b={own_id}"):
+        r = c.get(path, headers=eva)
+        assert (r.status_code, r.json()) == (404, not_found), path
+        assert c.get(path, headers=admin).status_code == 200, path
+    assert c.get("/v1/eval/runs/0123456789abcdef", headers=eva).json() == not_found
+    assert [x["id"] for x in c.get("/v1/eval/runs", headers=eva).json()["runs"]] == [own_id]
+    assert {x["id"] for x in c.get("/v1/eval/runs", headers=admin).json()["runs"]} == {
+        own_id, their_id}
+    assert c.get(f"/v1/eval/runs/{own_id}", headers=eva).status_code == 200
+
+
+def test_an_agent_may_not_use_the_evaluation_api(sqlite_lab: Lab) -> None:
+    run_id = sqlite_lab.run("eva", "tiny", RunConfig(retrieval_only=True))["id"]
+    routes: list[tuple[str, str, dict[str, Any] | None]] = [
+        ("GET", "/v1/eval/sets", None),
+        ("POST", "/v1/eval/sets", {"name": "by-{who}", "jsonl": TINY}),
+        ("POST", "/v1/eval/runs", {"set": "tiny", "retrieval_only": True}),
+        ("GET", "/v1/eval/runs", None),
+        ("GET", f"/v1/eval/runs/{run_id}", None),
+        ("GET", f"/v1/eval/runs/{run_id}/report", None),
+        ("GET", f"/v1/eval/compare?a={run_id}&b={run_id}", None),
+    ]
+    for method, path, body in routes:
+        for who, allowed in (("agent", False), ("eva", True)):
+            payload = None if body is None else json.loads(
+                json.dumps(body).replace("{who}", who))
+            r = sqlite_lab.client.request(method, path, headers=sqlite_lab.as_(who),
+                                          json=payload)
+            if allowed:
+                assert r.status_code in (200, 201, 202), (who, method, path, r.text)
+            else:
+                assert r.status_code == 403, (who, method, path, r.text)
+                assert r.json()["error"]["code"] == "missing_role"
+        assert sqlite_lab.client.request(method, path).status_code == 401
+    assert "by-agent" not in {s["name"] for s in sqlite_lab.services.evals.sets()}
+
+
+# -- models and the LLM queue ---------------------------------------------------------------
+@pytest.fixture
+def model_lab(tmp_path: Path) -> Iterator[Lab]:
+    (tmp_path / "other.gguf").write_bytes(b"")  # enough for a retrieval-only run
+    settings = Settings(data_dir=tmp_path / "data",
+                        retrieval=RetrievalSettings(min_dense_score=0.2),
+                        eval_models=[str(tmp_path / "other.gguf"), str(tmp_path / "gone.gguf")])
+    with open_lab(settings, tmp_path) as built:
+        yield built
+
+
+def test_api_runs_may_only_name_the_servers_eval_models(model_lab: Lab,
+                                                       tmp_path: Path) -> None:
+    c, eva = model_lab.client, model_lab.as_("eva")
+    r = c.post("/v1/eval/runs", headers=eva,
+               json={"set": "tiny", "model": "/srv/models/elsewhere.gguf"})
+    assert r.status_code == 422 and r.json()["error"]["code"] == "model_not_allowed"
+    assert model_lab.services.evals.runs(readable={"kb"}) == []
+    r = c.post("/v1/eval/runs", headers=eva, json={
+        "set": "tiny", "model": str(tmp_path / "other.gguf"), "retrieval_only": True})
+    assert r.status_code == 202, r.text
+    assert r.json()["model_id"] == "llamacpp:other.gguf"
+    assert r.json()["config"]["model"] == str(tmp_path / "other.gguf")
+
+
+def test_a_listed_eval_model_that_is_missing_is_a_clean_error(model_lab: Lab,
+                                                              tmp_path: Path) -> None:
+    r = model_lab.client.post("/v1/eval/runs", headers=model_lab.as_("eva"), json={
+        "set": "tiny", "model": str(tmp_path / "gone.gguf")})
+    assert r.status_code in (422, 503), r.text
+    assert "gone.gguf" in r.json()["error"]["message"]
+
+
+def test_a_run_waits_while_the_llm_queue_is_full(tmp_path: Path,
+                                                 monkeypatch: pytest.MonkeyPatch) -> None:
+    gate = threading.Event()
+    llm = FakeLLM([VPN_REPLY], gate=gate)
+    settings = Settings(data_dir=tmp_path / "data", llm=LLMSettings(queue_size=1),
+                        retrieval=RetrievalSettings(min_dense_score=0.2))
+    with open_lab(settings, tmp_path, llm) as built:
+        services, op = built.services, Principal.operator()
+        monkeypatch.setattr(services.worker, "_retry_after", 1)  # retry every second
+
+        def chat() -> Any:
+            return services.answers.start(services.answers.prepare(
+                VPN_QUESTION, ["kb"], allowed={"kb"}, asker=op))
+
+        try:
+            generating = chat()
+            assert llm.started.wait(5)  # the worker holds it, waiting for the gate
+            queued = chat()  # fills the queue
+            with pytest.raises(Busy):
+                chat()
+            run = services.evals.start(op, "tiny", RunConfig(), readable={"kb"})
+            time.sleep(1.5)  # the run has met the full queue (and slept on it) by now
+            waiting = services.evals.get(run["id"], readable={"kb"})
+            assert waiting["status"] == "running", waiting  # not failed with "busy"
+            assert waiting["progress"]["done"] == 0
+        finally:
+            gate.set()
+        assert "NWL-VPN-809" in "".join(generating) and "NWL-VPN-809" in "".join(queued)
+        done = wait_for(lambda: services.evals.get(run["id"], readable={"kb"}))
+    assert done["status"] == "succeeded", done
+    assert done["results"][0]["refused"] is False
+    assert len(llm.prompts) == 3  # two chats and the run's one answerable question
+
+
+def test_shutdown_interrupts_a_run_between_questions(tmp_path: Path, kb: Path) -> None:
+    """A server stopping mid-run doesn't wait for the whole set: the run stops after the
+    question in flight and says so."""
+    from app.core.principal import Principal
+    from app.core.settings import RetrievalSettings, Settings
+    from app.wiring import build_services
+    from eval.runner import RunConfig
+    from models.fakes import FakeEmbedder, FakeLLM
+
+    gate = threading.Event()
+    llm = FakeLLM(["NWL-VPN-809 means the certificate expired [1]."], gate=gate)
+    services = build_services(Settings(data_dir=tmp_path / "d",
+                                       retrieval=RetrievalSettings(min_dense_score=0.2)),
+                              embedder=FakeEmbedder(), llm=llm)
+    services.collections.upsert("kb", kb, "en")
+    services.indexer.sync("kb")
+    services.worker.start()
+    op = Principal.operator()
+    services.evals.upload_set(op, "three", "\n".join(json.dumps({
+        "id": f"q{i}", "question": "What does VPN error NWL-VPN-809 mean?",
+        "collections": ["kb"], "expected_documents": ["vpn.md"], "key_facts": [],
+        "must_refuse": False, "tags": []}) for i in range(3)))
+    run = services.evals.start(op, "three", RunConfig(), readable={"kb"})
+    assert llm.started.wait(10)
+    closer = threading.Thread(target=services.close)
+    closer.start()
+    gate.set()
+    closer.join(20)
+    assert not closer.is_alive()
+    ended = services.evals.get(run["id"], readable={"kb"})
+    assert ended["status"] == "interrupted" and "after 1 of 3" in ended["message"]
+    assert len(ended["results"]) == 1
