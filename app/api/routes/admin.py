@@ -8,7 +8,7 @@ from fastapi import APIRouter
 from fastapi.responses import JSONResponse
 
 from app.api.deps import Admin, ServicesDep
-from app.api.schemas import GrantsRequest
+from app.api.schemas.admin import GrantsRequest
 
 router = APIRouter(prefix="/v1/admin", tags=["admin"])
 

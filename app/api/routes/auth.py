@@ -8,7 +8,7 @@ from fastapi import APIRouter, Request, Response
 from starlette.concurrency import run_in_threadpool
 
 from app.api.deps import SESSION_COOKIE, CurrentUser, Readable, ServicesDep
-from app.api.schemas import LoginRequest, TokenRequest
+from app.api.schemas.auth import LoginRequest, TokenRequest
 
 router = APIRouter(prefix="/v1", tags=["auth"])
 

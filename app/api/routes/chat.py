@@ -11,7 +11,7 @@ from sse_starlette.sse import EventSourceResponse
 from starlette.concurrency import run_in_threadpool
 
 from app.api.deps import Asker, CurrentUser, Readable, ServicesDep
-from app.api.schemas import ChatRequest
+from app.api.schemas.chat import ChatRequest
 from app.core.errors import VraagbaakError
 
 router = APIRouter(prefix="/v1", tags=["chat"])

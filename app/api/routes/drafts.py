@@ -8,7 +8,7 @@ from fastapi import APIRouter
 from starlette.concurrency import run_in_threadpool
 
 from app.api.deps import Agent, Asker, Readable, ServicesDep
-from app.api.schemas import DraftFromAnswer, DraftRequest, Resubmit
+from app.api.schemas.drafts import DraftFromAnswer, DraftRequest, Resubmit
 from app.review.drafts import Customer
 
 router = APIRouter(prefix="/v1", tags=["drafts"])

@@ -8,7 +8,7 @@ from fastapi import APIRouter, Depends, Query
 from fastapi.responses import HTMLResponse, JSONResponse
 
 from app.api.deps import Readable, ServicesDep, require
-from app.api.schemas import EvalRunRequest, SetUpload
+from app.api.schemas.evals import EvalRunRequest, SetUpload
 from app.core.errors import InvalidInput
 from app.core.principal import Principal
 from eval.runner import RunConfig

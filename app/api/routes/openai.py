@@ -16,7 +16,7 @@ from sse_starlette.sse import EventSourceResponse
 from starlette.concurrency import run_in_threadpool
 
 from app.api.deps import Asker, Readable, ServicesDep
-from app.api.schemas import OpenAIChatRequest
+from app.api.schemas.openai import OpenAIChatRequest
 from app.core.errors import InvalidInput, VraagbaakError
 
 router = APIRouter(prefix="/v1", tags=["openai"])

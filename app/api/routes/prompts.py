@@ -7,7 +7,7 @@ from typing import Annotated, Any
 from fastapi import APIRouter, Depends
 
 from app.api.deps import Admin, CurrentUser, ServicesDep, require
-from app.api.schemas import PromoteRequest, PromptVersionRequest, ZoneRequest
+from app.api.schemas.prompts import PromoteRequest, PromptVersionRequest, ZoneRequest
 from app.core.principal import Principal
 
 router = APIRouter(prefix="/v1/prompts", tags=["prompts"])

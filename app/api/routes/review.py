@@ -10,7 +10,7 @@ from fastapi import APIRouter, Depends, Query
 from fastapi.responses import StreamingResponse
 
 from app.api.deps import CurrentUser, Readable, ServicesDep, require
-from app.api.schemas import (
+from app.api.schemas.review import (
     ApproveRequest,
     CandidateRequest,
     ChangesRequest,

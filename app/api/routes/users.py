@@ -7,7 +7,8 @@ from typing import Any
 from fastapi import APIRouter
 
 from app.api.deps import Admin, ServicesDep
-from app.api.schemas import TeamCreate, TokenRequest, UserCreate, UserUpdate
+from app.api.schemas.auth import TokenRequest
+from app.api.schemas.users import TeamCreate, UserCreate, UserUpdate
 
 router = APIRouter(prefix="/v1/admin", tags=["admin: users"])
 

@@ -1,0 +1,16 @@
+"""Sign-in and personal API tokens."""
+
+from __future__ import annotations
+
+from pydantic import BaseModel, Field
+
+
+class LoginRequest(BaseModel):
+    username: str = Field(min_length=1, max_length=64)
+    password: str = Field(min_length=1, max_length=1024)
+
+
+class TokenRequest(BaseModel):
+    name: str = Field("", max_length=100, description="What the token is for.")
+    expires_days: int | None = Field(
+        None, ge=1, le=366, description="Lifetime in days; default: the server's auth.token_days.")
