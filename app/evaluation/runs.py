@@ -10,7 +10,6 @@ with chat); while the LLM queue is full, the run waits instead of failing.
 from __future__ import annotations
 
 import logging
-import re
 import threading
 import time
 import uuid
@@ -27,6 +26,7 @@ from app.answering.llm_worker import LLMWorker
 from app.answering.service import AnswerService, with_worker
 from app.audit.log import AuditLog
 from app.core.errors import Busy, Conflict, InvalidInput, NotFound, VraagbaakError
+from app.core.names import NAME
 from app.core.principal import Principal
 from app.core.settings import Settings
 from app.core.tables import utcnow
@@ -44,7 +44,6 @@ from models.llm import LLMProtocol
 
 log = logging.getLogger("vraagbaak.eval")
 BUILT_IN = Path(__file__).resolve().parents[2] / "eval" / "sets"
-SET_NAME = re.compile(r"^[a-z0-9][a-z0-9_-]{0,63}$")
 ACTIVE = ("queued", "running")
 
 
@@ -72,7 +71,7 @@ class EvalRunService:
             return None
 
     def set_path(self, name: str) -> Path:
-        if not SET_NAME.match(name):
+        if not NAME.match(name):
             raise InvalidInput("set names are lower-case letters, digits, - and _",
                                code="invalid_set_name")
         for folder in (BUILT_IN, self._uploaded):
@@ -96,7 +95,7 @@ class EvalRunService:
 
     def upload_set(self, actor: Principal, name: str, text: str) -> dict[str, Any]:
         """Store a new set after validating every line (errors name the line)."""
-        if not SET_NAME.match(name):
+        if not NAME.match(name):
             raise InvalidInput("set names are lower-case letters, digits, - and _",
                                code="invalid_set_name")
         if (BUILT_IN / f"{name}.jsonl").is_file() or (self._uploaded / f"{name}.jsonl").is_file():

@@ -7,7 +7,6 @@ an unknown user still spends one hash, so response time doesn't tell which usern
 from __future__ import annotations
 
 import functools
-import re
 from collections.abc import Iterable
 from typing import Any
 
@@ -16,9 +15,9 @@ from sqlalchemy import delete, select
 from sqlalchemy.orm import Session, sessionmaker
 
 from app.core.errors import Conflict, InvalidInput, NotFound
+from app.core.names import USERNAME
 from app.identity.tables import ROLES, Membership, Team, User
 
-NAME = re.compile(r"^[a-z0-9][a-z0-9._-]{0,63}$")
 MIN_PASSWORD = 12
 HASHER = PasswordHash.recommended()
 
@@ -29,7 +28,7 @@ def _dummy_hash() -> str:
 
 
 def check_name(kind: str, name: str) -> str:
-    if not NAME.match(name):
+    if not USERNAME.match(name):
         raise InvalidInput(f"{kind} names are 1-64 characters: lower-case letters, digits, "
                            ". - and _", code=f"invalid_{kind}_name")
     return name

@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-import re
 from pathlib import Path
 from typing import Any
 
@@ -10,12 +9,11 @@ from sqlalchemy import func, select
 from sqlalchemy.orm import Session, sessionmaker
 
 from app.core.errors import InvalidInput, NotFound
+from app.core.names import NAME
 from app.knowledge.tables import Chunk, Collection, Document
 from ingest.lexical import LANGUAGES
 from models.errors import ModelNotFound
 from models.registry import resolve_embedder
-
-NAME = re.compile(r"^[a-z0-9][a-z0-9_-]{0,63}$")
 
 
 class CollectionService:
