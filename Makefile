@@ -47,7 +47,7 @@ serve: install
 
 lint: $(VENV)/.installed-test
 	$(BIN)/ruff check .
-	$(BIN)/mypy app ingest models prompts eval
+	$(BIN)/mypy app ingest models prompts eval tests bench
 
 test: lint
 	$(BIN)/pytest -q

@@ -64,7 +64,7 @@ def test_precision_setting_decides_the_bulk_path(float32: SentenceTransformerEmb
     assert auto.bulk_precision == ("bfloat16" if native_bfloat16() else "float32")
     assert Settings().embedding_precision == "auto"
     with pytest.raises(ValidationError):
-        Settings(embedding_precision="float16")  # type: ignore[arg-type]
+        Settings(embedding_precision="float16")
 
 
 def test_cpu_probe_says_no_when_torch_lacks_it(monkeypatch: pytest.MonkeyPatch) -> None:

@@ -10,7 +10,7 @@ import pytest
 from ingest.loaders import SUPPORTED_SUFFIXES, DocumentLoader, LoaderError
 
 
-def test_supported_suffixes():
+def test_supported_suffixes() -> None:
     assert set(SUPPORTED_SUFFIXES) == {".pdf", ".docx", ".html", ".htm", ".md", ".markdown", ".txt"}
 
 
@@ -22,7 +22,7 @@ def test_supported_suffixes():
         ("Makefile", "unsupported file type (no file extension)"),
     ],
 )
-def test_unsupported_suffix(loader: DocumentLoader, tmp_path: Path, name: str, reason: str):
+def test_unsupported_suffix(loader: DocumentLoader, tmp_path: Path, name: str, reason: str) -> None:
     path = tmp_path / name
     path.write_text("text")
     with pytest.raises(LoaderError) as info:
@@ -30,13 +30,14 @@ def test_unsupported_suffix(loader: DocumentLoader, tmp_path: Path, name: str, r
     assert str(info.value) == reason
 
 
-def test_suffix_is_case_insensitive(loader: DocumentLoader, tmp_path: Path):
+def test_suffix_is_case_insensitive(loader: DocumentLoader, tmp_path: Path) -> None:
     (tmp_path / "README.MD").write_text("# Hello\n\nWorld")
     assert loader.load(tmp_path / "README.MD").title == "Hello"
 
 
 @pytest.mark.parametrize("suffix", SUPPORTED_SUFFIXES)
-def test_every_failure_is_a_safe_loader_error(loader: DocumentLoader, tmp_path: Path, suffix: str):
+def test_every_failure_is_a_safe_loader_error(loader: DocumentLoader, tmp_path: Path,
+                                              suffix: str) -> None:
     secret_dir = tmp_path / "srv-share-confidential"
     secret_dir.mkdir()
     for label, data in [("empty", b""), ("junk", os.urandom(2048)), ("nul", b"\x00" * 64)]:
@@ -54,13 +55,13 @@ def test_every_failure_is_a_safe_loader_error(loader: DocumentLoader, tmp_path: 
     assert "confidential" not in str(info.value)
 
 
-def test_directory_with_supported_suffix(loader: DocumentLoader, tmp_path: Path):
+def test_directory_with_supported_suffix(loader: DocumentLoader, tmp_path: Path) -> None:
     (tmp_path / "folder.md").mkdir()
     with pytest.raises(LoaderError, match=r"^could not read file"):
         loader.load(tmp_path / "folder.md")
 
 
-def test_invalid_limits_and_repeated_close():
+def test_invalid_limits_and_repeated_close() -> None:
     with pytest.raises(ValueError):
         DocumentLoader(pdf_timeout_s=0)
     with pytest.raises(ValueError):

@@ -37,7 +37,7 @@ def _write_manual(path: Path, core_title: str = "") -> Path:
     return path
 
 
-def test_heading_path_and_table_rows(loader: DocumentLoader, tmp_path: Path):
+def test_heading_path_and_table_rows(loader: DocumentLoader, tmp_path: Path) -> None:
     document = loader.load(_write_manual(tmp_path / "manual.docx"))
     by_heading = {section.headings: section for section in document.sections}
     title = "Remote access manual"
@@ -59,13 +59,14 @@ def test_heading_path_and_table_rows(loader: DocumentLoader, tmp_path: Path):
     assert all(section.page is None for section in document.sections)
 
 
-def test_title_prefers_core_properties(loader: DocumentLoader, tmp_path: Path):
+def test_title_prefers_core_properties(loader: DocumentLoader, tmp_path: Path) -> None:
     path = _write_manual(tmp_path / "manual.docx", core_title="IT Manual v3")
     assert loader.load(path).title == "IT Manual v3"
     assert loader.load(_write_manual(tmp_path / "m2.docx")).title == "Remote access manual"
 
 
-def test_title_falls_back_to_first_heading_then_stem(loader: DocumentLoader, tmp_path: Path):
+def test_title_falls_back_to_first_heading_then_stem(loader: DocumentLoader,
+                                                     tmp_path: Path) -> None:
     document = docx.Document()
     document.core_properties.title = ""
     document.add_heading("Holiday policy", level=2)
@@ -82,7 +83,7 @@ def test_title_falls_back_to_first_heading_then_stem(loader: DocumentLoader, tmp
     assert loaded.sections[0].headings == ()
 
 
-def test_docx_without_text(loader: DocumentLoader, tmp_path: Path):
+def test_docx_without_text(loader: DocumentLoader, tmp_path: Path) -> None:
     document = docx.Document()
     document.add_heading("Only a heading", level=1)
     document.save(str(tmp_path / "hollow.docx"))
@@ -99,7 +100,7 @@ def test_docx_without_text(loader: DocumentLoader, tmp_path: Path):
         ("truncated", "corrupt or unreadable DOCX"),
     ],
 )
-def test_damaged_docx(loader: DocumentLoader, tmp_path: Path, content: object, reason: str):
+def test_damaged_docx(loader: DocumentLoader, tmp_path: Path, content: object, reason: str) -> None:
     path = tmp_path / "broken.docx"
     if content == "zip":  # a valid zip that is not a Word document
         buffer = io.BytesIO()

@@ -45,7 +45,7 @@ def _write(tmp_path: Path, name: str, content: str | bytes) -> Path:
     return path
 
 
-def test_content_and_heading_path(loader: DocumentLoader, tmp_path: Path):
+def test_content_and_heading_path(loader: DocumentLoader, tmp_path: Path) -> None:
     document = loader.load(_write(tmp_path, "vpn.html", PAGE))
     assert document.title == "VPN guide - Intranet"
     sections = {section.headings: section.text for section in document.sections}
@@ -68,7 +68,7 @@ def test_content_and_heading_path(loader: DocumentLoader, tmp_path: Path):
     assert all(section.page is None for section in document.sections)
 
 
-def test_chrome_scripts_and_styles_are_removed(loader: DocumentLoader, tmp_path: Path):
+def test_chrome_scripts_and_styles_are_removed(loader: DocumentLoader, tmp_path: Path) -> None:
     document = loader.load(_write(tmp_path, "vpn.htm", PAGE))
     everything = " ".join(s.text + " ".join(s.headings) for s in document.sections)
     for unwanted in (
@@ -87,7 +87,7 @@ def test_chrome_scripts_and_styles_are_removed(loader: DocumentLoader, tmp_path:
 
 def test_body_is_used_without_main_and_article_header_is_kept(
     loader: DocumentLoader, tmp_path: Path
-):
+) -> None:
     page = """<html><body><nav>Menu</nav>
     <article><header><h1>Printing</h1></header><p>Printers are on floor 3.</p>
     <footer>Last reviewed 2025</footer></article>
@@ -109,18 +109,18 @@ def test_body_is_used_without_main_and_article_header_is_kept(
 )
 def test_content_root_choice(
     loader: DocumentLoader, tmp_path: Path, body: str, expected: list[str]
-):
+) -> None:
     document = loader.load(_write(tmp_path, "root.html", f"<html><body>{body}</body></html>"))
     assert document.sections[0].text.split("\n\n") == expected
 
 
-def test_title_falls_back_to_file_name(loader: DocumentLoader, tmp_path: Path):
+def test_title_falls_back_to_file_name(loader: DocumentLoader, tmp_path: Path) -> None:
     document = loader.load(_write(tmp_path, "office_hours.html", "<p>Open 8 to 5.</p>"))
     assert document.title == "office hours"
     assert document.sections[0].text == "Open 8 to 5."
 
 
-def test_meta_charset_is_honoured(loader: DocumentLoader, tmp_path: Path):
+def test_meta_charset_is_honoured(loader: DocumentLoader, tmp_path: Path) -> None:
     page = '<html><head><meta charset="windows-1252"><title>Caf\xe9</title></head>'
     page += "<body><p>Cr\xe8me br\xfbl\xe9e \u2013 \u20ac 4</p></body></html>"
     document = loader.load(_write(tmp_path, "menu.html", page.encode("cp1252")))
@@ -128,7 +128,7 @@ def test_meta_charset_is_honoured(loader: DocumentLoader, tmp_path: Path):
     assert document.sections[0].text == "Crème brûlée – € 4"
 
 
-def test_utf8_without_declaration(loader: DocumentLoader, tmp_path: Path):
+def test_utf8_without_declaration(loader: DocumentLoader, tmp_path: Path) -> None:
     document = loader.load(_write(tmp_path, "n.html", "<p>Ærø – 10 €</p>"))
     assert document.sections[0].text == "Ærø – 10 €"
 
@@ -147,7 +147,8 @@ def test_utf8_without_declaration(loader: DocumentLoader, tmp_path: Path):
         ),
     ],
 )
-def test_html_without_text(loader: DocumentLoader, tmp_path: Path, content: bytes, reason: str):
+def test_html_without_text(loader: DocumentLoader, tmp_path: Path, content: bytes,
+                           reason: str) -> None:
     with pytest.raises(LoaderError) as info:
         loader.load(_write(tmp_path, "x.html", content))
     assert str(info.value) == reason

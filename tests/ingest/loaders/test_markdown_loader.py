@@ -6,7 +6,7 @@ from pathlib import Path
 
 import pytest
 
-from ingest.loaders import DocumentLoader, LoaderError
+from ingest.loaders import DocumentLoader, LoadedDocument, LoaderError
 
 GUIDE = """---
 title: "Backup guide"
@@ -46,13 +46,14 @@ Setext heading
 """
 
 
-def _load(loader: DocumentLoader, tmp_path: Path, text: str, name: str = "guide.md"):
+def _load(loader: DocumentLoader, tmp_path: Path, text: str,
+          name: str = "guide.md") -> LoadedDocument:
     path = tmp_path / name
     path.write_text(text, encoding="utf-8")
     return loader.load(path)
 
 
-def test_sections_follow_heading_path(loader: DocumentLoader, tmp_path: Path):
+def test_sections_follow_heading_path(loader: DocumentLoader, tmp_path: Path) -> None:
     document = _load(loader, tmp_path, GUIDE)
     assert document.title == "Backup guide"
     sections = {section.headings: section.text for section in document.sections}
@@ -70,14 +71,14 @@ def test_sections_follow_heading_path(loader: DocumentLoader, tmp_path: Path):
     assert all(section.page is None for section in document.sections)
 
 
-def test_title_from_first_h1_then_file_name(loader: DocumentLoader, tmp_path: Path):
+def test_title_from_first_h1_then_file_name(loader: DocumentLoader, tmp_path: Path) -> None:
     assert _load(loader, tmp_path, "## Minor\n\ntext\n\n# Major\n\nmore").title == "Major"
     untitled = _load(loader, tmp_path, "just text, *no* headings", name="release-notes_2.markdown")
     assert untitled.title == "release notes 2"
     assert untitled.sections[0].headings == ()
 
 
-def test_front_matter_without_title_and_crlf(loader: DocumentLoader, tmp_path: Path):
+def test_front_matter_without_title_and_crlf(loader: DocumentLoader, tmp_path: Path) -> None:
     path = tmp_path / "crlf.md"
     path.write_bytes(b"\xef\xbb\xbf---\r\ndraft: true\r\n---\r\n# Heading\r\n\r\nBody\r\n")
     document = loader.load(path)
@@ -85,7 +86,7 @@ def test_front_matter_without_title_and_crlf(loader: DocumentLoader, tmp_path: P
     assert [(s.headings, s.text) for s in document.sections] == [(("Heading",), "Body")]
 
 
-def test_cp1252_fallback(loader: DocumentLoader, tmp_path: Path):
+def test_cp1252_fallback(loader: DocumentLoader, tmp_path: Path) -> None:
     path = tmp_path / "old.md"
     path.write_bytes("# Caf\xe9\n\nPrijs: \u20ac 3".encode("cp1252"))
     document = loader.load(path)
@@ -107,7 +108,8 @@ def test_cp1252_fallback(loader: DocumentLoader, tmp_path: Path):
         ),
     ],
 )
-def test_markdown_without_text(loader: DocumentLoader, tmp_path: Path, content: bytes, reason: str):
+def test_markdown_without_text(loader: DocumentLoader, tmp_path: Path, content: bytes,
+                               reason: str) -> None:
     path = tmp_path / "notes.md"
     path.write_bytes(content)
     with pytest.raises(LoaderError) as info:

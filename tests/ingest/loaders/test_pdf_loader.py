@@ -37,7 +37,8 @@ def _error(loader: DocumentLoader, path: Path) -> str:
     return message
 
 
-def test_one_section_per_page_with_page_numbers(pdf_loader: DocumentLoader, make_pdf: MakePdf):
+def test_one_section_per_page_with_page_numbers(pdf_loader: DocumentLoader,
+                                                make_pdf: MakePdf) -> None:
     document = pdf_loader.load(make_pdf("handbook.pdf", FACTS))
     assert [section.page for section in document.sections] == [1, 2, 3]
     assert "vpn.example.org" in document.sections[0].text
@@ -46,7 +47,8 @@ def test_one_section_per_page_with_page_numbers(pdf_loader: DocumentLoader, make
     assert all(section.headings == () for section in document.sections)
 
 
-def test_title_from_metadata_first_line_or_file_name(pdf_loader: DocumentLoader, make_pdf: MakePdf):
+def test_title_from_metadata_first_line_or_file_name(pdf_loader: DocumentLoader,
+                                                     make_pdf: MakePdf) -> None:
     with_meta = make_pdf("a.pdf", FACTS, title="Employee Handbook 2025")
     assert pdf_loader.load(with_meta).title == "Employee Handbook 2025"
     assert pdf_loader.load(make_pdf("b.pdf", FACTS)).title == "Onboarding handbook"
@@ -56,12 +58,12 @@ def test_title_from_metadata_first_line_or_file_name(pdf_loader: DocumentLoader,
     assert untitled.title == "travel policy v2"
 
 
-def test_pages_without_text_are_dropped(pdf_loader: DocumentLoader, make_pdf: MakePdf):
+def test_pages_without_text_are_dropped(pdf_loader: DocumentLoader, make_pdf: MakePdf) -> None:
     document = pdf_loader.load(make_pdf("mixed.pdf", ["First page text.", "", "Third page."]))
     assert [section.page for section in document.sections] == [1, 3]
 
 
-def test_scanned_pdf_without_text_layer(pdf_loader: DocumentLoader, make_pdf: MakePdf):
+def test_scanned_pdf_without_text_layer(pdf_loader: DocumentLoader, make_pdf: MakePdf) -> None:
     message = _error(pdf_loader, make_pdf("scan.pdf", ["", ""]))
     assert message == "no extractable text (scanned PDF?)"
 
@@ -74,47 +76,48 @@ def _encrypt(source: Path, target: Path, user: str, owner: str | None = None) ->
     return target
 
 
-def test_encrypted_pdf_is_rejected(pdf_loader: DocumentLoader, make_pdf: MakePdf, tmp_path: Path):
+def test_encrypted_pdf_is_rejected(pdf_loader: DocumentLoader, make_pdf: MakePdf,
+                                   tmp_path: Path) -> None:
     locked = _encrypt(make_pdf("plain.pdf", FACTS), tmp_path / "locked.pdf", "secret")
     assert _error(pdf_loader, locked) == "encrypted PDF"
 
 
 def test_pdf_with_empty_user_password_opens(
     pdf_loader: DocumentLoader, make_pdf: MakePdf, tmp_path: Path
-):
+) -> None:
     source = make_pdf("plain.pdf", FACTS)
     restricted = _encrypt(source, tmp_path / "restricted.pdf", "", owner="owner-secret")
     document = pdf_loader.load(restricted)
     assert [section.page for section in document.sections] == [1, 2, 3]
 
 
-def test_truncated_pdf(pdf_loader: DocumentLoader, make_pdf: MakePdf, tmp_path: Path):
+def test_truncated_pdf(pdf_loader: DocumentLoader, make_pdf: MakePdf, tmp_path: Path) -> None:
     data = make_pdf("whole.pdf", FACTS).read_bytes()
     truncated = tmp_path / "truncated.pdf"
     truncated.write_bytes(data[: len(data) // 2])
     assert _error(pdf_loader, truncated) == "corrupt or truncated PDF"
 
 
-def test_random_bytes_named_pdf(pdf_loader: DocumentLoader, tmp_path: Path):
+def test_random_bytes_named_pdf(pdf_loader: DocumentLoader, tmp_path: Path) -> None:
     junk = tmp_path / "junk.pdf"
     junk.write_bytes(os.urandom(4096))
     assert _error(pdf_loader, junk) == "not a PDF file"
 
 
-def test_pdf_header_with_garbage_body(pdf_loader: DocumentLoader, tmp_path: Path):
+def test_pdf_header_with_garbage_body(pdf_loader: DocumentLoader, tmp_path: Path) -> None:
     junk = tmp_path / "garbage.pdf"
     junk.write_bytes(b"%PDF-1.7\n" + os.urandom(4096))
     assert _error(pdf_loader, junk) == "corrupt or truncated PDF"
 
 
-def test_empty_and_missing_pdf(pdf_loader: DocumentLoader, tmp_path: Path):
+def test_empty_and_missing_pdf(pdf_loader: DocumentLoader, tmp_path: Path) -> None:
     empty = tmp_path / "empty.pdf"
     empty.write_bytes(b"")
     assert _error(pdf_loader, empty) == "no text found"
     assert _error(pdf_loader, tmp_path / "missing.pdf").startswith("could not read file")
 
 
-def test_timeout_kills_worker_and_pool_recovers(make_pdf: MakePdf):
+def test_timeout_kills_worker_and_pool_recovers(make_pdf: MakePdf) -> None:
     path = make_pdf("slow.pdf", FACTS)
     before = {child.pid for child in multiprocessing.active_children()}
     with DocumentLoader(pdf_timeout_s=0.001) as loader:
@@ -128,7 +131,7 @@ def test_timeout_kills_worker_and_pool_recovers(make_pdf: MakePdf):
     assert {child.pid for child in multiprocessing.active_children()} <= before
 
 
-def test_worker_that_died_between_pdfs_is_replaced(make_pdf: MakePdf):
+def test_worker_that_died_between_pdfs_is_replaced(make_pdf: MakePdf) -> None:
     path = make_pdf("ok.pdf", FACTS)
     before = {child.pid for child in multiprocessing.active_children()}
     with DocumentLoader() as loader:
@@ -140,7 +143,7 @@ def test_worker_that_died_between_pdfs_is_replaced(make_pdf: MakePdf):
         assert [section.page for section in loader.load(path).sections] == [1, 2, 3]
 
 
-def test_memory_limit_is_enforced_in_the_worker(make_pdf: MakePdf):
+def test_memory_limit_is_enforced_in_the_worker(make_pdf: MakePdf) -> None:
     path = make_pdf("big.pdf", FACTS)
     with DocumentLoader(pdf_memory_mb=32) as loader:
         message = _error(loader, path)

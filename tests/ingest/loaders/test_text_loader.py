@@ -6,17 +6,19 @@ from pathlib import Path
 
 import pytest
 
-from ingest.loaders import DocumentLoader, LoaderError
+from ingest.loaders import DocumentLoader, LoadedDocument, LoaderError
 from ingest.loaders.textfile import decode_text
 
 
-def _load(loader: DocumentLoader, tmp_path: Path, data: bytes, name: str = "notes.txt"):
+def _load(loader: DocumentLoader, tmp_path: Path, data: bytes,
+          name: str = "notes.txt") -> LoadedDocument:
     path = tmp_path / name
     path.write_bytes(data)
     return loader.load(path)
 
 
-def test_whole_text_one_section_with_clean_whitespace(loader: DocumentLoader, tmp_path: Path):
+def test_whole_text_one_section_with_clean_whitespace(loader: DocumentLoader,
+                                                      tmp_path: Path) -> None:
     data = b"Meeting rooms\r\n\r\n\r\nRoom   A\thas a beamer.  \r\nRoom B has none.\r\n\r\n\r\n"
     document = _load(loader, tmp_path, data)
     assert document.title == "Meeting rooms"
@@ -25,7 +27,7 @@ def test_whole_text_one_section_with_clean_whitespace(loader: DocumentLoader, tm
     ]
 
 
-def test_underlined_headings(loader: DocumentLoader, tmp_path: Path):
+def test_underlined_headings(loader: DocumentLoader, tmp_path: Path) -> None:
     data = b"Guide\n=====\nWelcome.\n\nSetup\n-----\nInstall it.\n\nStep two.\n\n---\nafter rule\n"
     document = _load(loader, tmp_path, data)
     assert document.title == "Guide"
@@ -35,17 +37,17 @@ def test_underlined_headings(loader: DocumentLoader, tmp_path: Path):
     ]
 
 
-def test_long_first_line_gives_file_name_title(loader: DocumentLoader, tmp_path: Path):
+def test_long_first_line_gives_file_name_title(loader: DocumentLoader, tmp_path: Path) -> None:
     document = _load(loader, tmp_path, b"x" * 150 + b"\nmore", name="it_faq.txt")
     assert document.title == "it faq"
 
 
-def test_utf16_with_bom(loader: DocumentLoader, tmp_path: Path):
+def test_utf16_with_bom(loader: DocumentLoader, tmp_path: Path) -> None:
     document = _load(loader, tmp_path, "Zoë’s notes\r\nLine two".encode("utf-16"))
     assert document.sections[0].text == "Zoë’s notes\nLine two"
 
 
-def test_decode_text_rules():
+def test_decode_text_rules() -> None:
     assert decode_text(b"\xef\xbb\xbfa\r\nb\rc") == "a\nb\nc"
     assert decode_text("één".encode()) == "één"
     assert decode_text("één €".encode("cp1252")) == "één €"
@@ -55,6 +57,6 @@ def test_decode_text_rules():
 
 
 @pytest.mark.parametrize("data", [b"", b"\n\n   \n", b"\x00\x01\x02binary"])
-def test_text_without_content(loader: DocumentLoader, tmp_path: Path, data: bytes):
+def test_text_without_content(loader: DocumentLoader, tmp_path: Path, data: bytes) -> None:
     with pytest.raises(LoaderError, match=r"^(no text found|binary content, not text)$"):
         _load(loader, tmp_path, data)
