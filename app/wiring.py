@@ -82,8 +82,8 @@ def build_llm(settings: Settings, model: str | None = None) -> LLMProtocol:
     """The configured LLM, or the same backend with another ``model`` (an evaluation run's)."""
     cfg = settings.llm
     if cfg.backend == "openai":
-        return OpenAICompatibleLLM(cfg.base_url, model or cfg.model, api_key=cfg.api_key,
-                                   timeout_s=cfg.timeout_s)
+        return OpenAICompatibleLLM(cfg.base_url, model or cfg.model,
+                                   api_key=cfg.api_key.get_secret_value(), timeout_s=cfg.timeout_s)
     return LlamaCppLLM(model or cfg.model, context_tokens=cfg.context_tokens,
                        threads=cfg.threads, extra_buffer_types=cfg.extra_buffer_types)
 

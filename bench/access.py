@@ -53,7 +53,7 @@ def run(backend: str, url: str, work: Path, users: int, audit: int,
         for u in range(users):
             s.users.create(f"user{u}", roles=["agent"], teams=[f"team{u % 20}",
                                                                 f"team{(u + 3) % 20}"])
-        agent_id = s.users.get("user1")["id"]
+        agent_id = s.users.get("user1").id
         token, _ = s.identity.tokens.create(agent_id)
         agent = s.identity.from_token(token)
         admin = Principal.operator()

@@ -4,9 +4,9 @@ Builds the default services (MiniLM + SmolLM2 GGUF through llama.cpp, default se
 demo/kb (collection ``demo``, indexed once under bench/.work/chat/ and re-synced), loads both
 models first (load times reported apart), then runs the first ``--questions`` answerable
 questions of eval/sets/demo.jsonl (default 5; ``--quick`` 2) through AnswerService exactly as
-the API does: ``prepare`` (retrieval + refusal gate) -> ``start`` (LLM worker) -> consume the
-token stream -> ``finish`` (grounding + stored answer). Figures per question come from the
-TokenStream timestamps: TTFT from the start of ``prepare`` and from the start of generation
+the API does: ``stream`` (retrieval + refusal gate, queued on the LLM worker) -> consume the
+tokens -> the grounded, stored answer. Figures per question come from the TokenStream
+timestamps: TTFT from the start of ``prepare`` and from the start of generation
 (prompt evaluation), decode tokens/s after the first token, and total time including grounding.
 The refusal path runs the set's must-refuse questions (3; ``--quick`` 1); a refusal never calls
 the LLM, so its latency is retrieval + bookkeeping.
@@ -36,12 +36,10 @@ from models.llm import LlamaCppLLM
 
 
 def ask(services: Any, question: str) -> dict[str, Any]:
-    answers = services.answers
-    prepared = answers.prepare(question, ["demo"], allowed={"demo"},
-                               asker=Principal.operator())
-    stream = answers.start(prepared)
-    text = "".join(stream) if stream is not None else ""
-    record = answers.finish(prepared, text, stream)
+    answering = services.answers.stream(question, ["demo"], allowed={"demo"},
+                                        asker=Principal.operator())
+    record = answering.result()
+    prepared, stream = answering.prepared, answering.tokens
     total_ms = (time.perf_counter() - prepared.started) * 1000
     row: dict[str, Any] = {"question": question[:48], "refused": prepared.refused,
                            "retrieval_ms": round(prepared.retrieval_ms, 1)}
@@ -53,7 +51,7 @@ def ask(services: Any, question: str) -> dict[str, Any]:
                 "tokens/s": round((stream.token_count - 1) / decode_s, 1) if decode_s else None}
     else:
         row |= {"ttft_ms": None, "prompt_eval_ms": None, "tokens": 0, "tokens/s": None}
-    row |= {"total_ms": round(total_ms, 1), "citations": len(record["citations"])}
+    row |= {"total_ms": round(total_ms, 1), "citations": len(record.citations)}
     return row
 
 

@@ -49,7 +49,7 @@ def seed(services: Any, n: int, rng: random.Random) -> None:
                     decided_at=created + timedelta(minutes=30) if decided else None,
                     decided_by=2 if decided else None,
                     scores={"accuracy": 4, "tone": 5} if decided else None,
-                    reason="inaccurate" if state == "rejected" else None))
+                    reason="wrong_facts" if state == "rejected" else None))
             session.add_all(rows)
             session.commit()
 

@@ -13,6 +13,7 @@ pose as instructions.
 
 from __future__ import annotations
 
+import re
 import tomllib
 from collections.abc import Sequence
 from dataclasses import dataclass, field
@@ -24,6 +25,28 @@ LIBRARY = Path(__file__).parent / "library"
 
 class PromptNotFound(LookupError):
     pass
+
+
+class BadPromptRef(PromptNotFound):
+    """A prompt reference that is neither ``id`` nor ``id@version``."""
+
+
+_REF = re.compile(r"([^@]+)(?:@([0-9]+))?")
+
+
+def parse_ref(ref: str) -> tuple[str, int | None]:
+    """``answer`` -> ``("answer", None)`` (the default version), ``answer@3`` -> ``("answer", 3)``.
+
+    The one reading of a prompt reference, for the file registry and the prompt library alike;
+    anything else (``answer@``, ``answer@abc``, ``@3``, ``a@1@2``) raises ``BadPromptRef`` with
+    the one message every caller shows.
+    """
+    match = _REF.fullmatch(ref)
+    if match is None:
+        raise BadPromptRef(f"'{ref}' is not a prompt reference: name a prompt as id or "
+                           "id@version, e.g. answer or answer@3")
+    prompt_id, version = match.groups()
+    return prompt_id, None if version is None else int(version)
 
 
 class ContextChunk(Protocol):
@@ -107,15 +130,15 @@ class PromptRegistry:
 
     def get(self, ref: str) -> PromptTemplate:
         """``answer`` gives the newest version, ``answer@1`` exactly that one."""
-        name, _, version = ref.partition("@")
+        name, version = parse_ref(ref)
         versions = sorted(v for (i, v) in self._templates if i == name)
         if not versions:
             raise PromptNotFound(f"prompt '{name}' not found")
-        if not version:
+        if version is None:
             return self._templates[(name, versions[-1])]
-        if not version.isdigit() or (name, int(version)) not in self._templates:
+        if (name, version) not in self._templates:
             raise PromptNotFound(f"prompt '{ref}' not found")
-        return self._templates[(name, int(version))]
+        return self._templates[(name, version)]
 
     def all(self) -> list[PromptTemplate]:
         return [self._templates[k] for k in sorted(self._templates)]

@@ -15,13 +15,13 @@ from models.fakes import FakeLLM
 def make_user(services: Services, username: str, roles: Iterable[str],
               teams: Iterable[str] = (), *, password: str | None = None) -> str:
     """Create a user (and missing teams) and return a fresh API token for them."""
-    existing = {t["name"] for t in services.users.teams()}
+    existing = {t.name for t in services.users.teams()}
     for team in teams:
         if team not in existing:
             services.users.create_team(team)
     services.users.create(username, roles=roles, teams=teams, password=password)
     token, _view = services.identity.tokens.create(
-        services.users.get(username)["id"], name="test")
+        services.users.get(username).id, name="test")
     return token
 
 

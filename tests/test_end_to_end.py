@@ -163,9 +163,9 @@ def test_demo_retrieval_stays_at_the_stored_baseline(demo_settings: Settings) ->
                                    readable=services.collections.names(), wait=True)
     finally:
         services.close()
-    assert run["status"] == "succeeded", run["message"]
-    assert run["summary"]["questions"] == 108 and run["prompt"] == "answer@1"
-    assert gate_failures(load_baseline(BASELINES / "demo.json"), run["summary"]) == []
+    assert run.status == "succeeded", run.message
+    assert run.summary["questions"] == 108 and run.prompt == "answer@1"
+    assert gate_failures(load_baseline(BASELINES / "demo.json"), run.summary) == []
 
 
 def test_hybrid_beats_each_part_on_the_demo_set(demo_settings: Settings) -> None:
@@ -198,16 +198,16 @@ def test_an_eval_run_with_the_real_model_scores_every_metric(demo_settings: Sett
     try:
         run = services.evals.start(Principal.operator(), "demo-smoke", RunConfig(),
                                    readable=services.collections.names(), wait=True)
-        html = services.evals.report(run["id"], readable=services.collections.names())
+        html = services.evals.report(run.id, readable=services.collections.names())
     finally:
         services.close()
-    s = run["summary"]
-    assert run["status"] == "succeeded" and run["model_id"].startswith("llamacpp:SmolLM2")
+    s = run.model_dump()["summary"]  # the JSON report, as a dashboard reads it
+    assert run.status == "succeeded" and run.model_id.startswith("llamacpp:SmolLM2")
     assert s["hit_at_k"] == 1.0 and s["refusal_accuracy"] == 1.0
     assert s["false_refusal_rate"] == 0.0
     for metric in ("key_fact_coverage", "evidence_coverage", "citation_precision",
                    "groundedness", "latency_p50_ms"):
         assert s[metric] is not None, metric
     assert s["evidence_coverage"] >= s["key_fact_coverage"]  # quotes carry facts
-    assert all(r["answer_id"] for r in run["results"])
+    assert all(r["answer_id"] for r in run.results)
     assert "<svg" in html and "demo-001" in html

@@ -82,13 +82,13 @@ def build_world(settings: Settings, root: Path, llm: LLMProtocol) -> Iterator[Wo
         }
         for name, (roles, teams) in users.items():
             world.tokens[name] = make_user(services, name, roles, teams)
-            _token, spare = services.identity.tokens.create(services.users.get(name)["id"])
-            world.ids[f"spare_{name}"] = spare["id"]  # for routes that revoke a token
+            _token, spare = services.identity.tokens.create(services.users.get(name).id)
+            world.ids[f"spare_{name}"] = spare.id  # for routes that revoke a token
         services.access.set_grants("kb-a", teams=["team-a"])
         services.access.set_grants("kb-b", teams=["team-b"])
         for name in ("revoked", "expired"):
             token_id = services.identity.tokens.list(
-                services.users.get(name)["id"])[0]["id"]
+                services.users.get(name).id)[0].id
             if name == "revoked":
                 services.identity.tokens.revoke(token_id)
             else:
@@ -114,5 +114,5 @@ def build_world(settings: Settings, root: Path, llm: LLMProtocol) -> Iterator[Wo
                 "key_facts": [], "must_refuse": False, "tags": []}))
             run = services.evals.start(admin, name, RunConfig(retrieval_only=True),
                                        readable={"kb-a", "kb-b"}, wait=True)
-            world.ids[f"run_{coll[-1]}"] = run["id"]
+            world.ids[f"run_{coll[-1]}"] = run.id
         yield world

@@ -11,12 +11,15 @@ that don't exist and state facts its sources don't hold:
   against every given chunk; if one supports it, that citation is added as ``inferred``.
 - For each cited chunk, the quote is its sentence closest (by embedding) to the question and
   the answer sentences citing it: the reader sees the documented words, not a paraphrase.
+
+Every chunk is checked in its own collection's language and embedded with its own collection's
+model (both ride on the ``Hit``), since one answer may draw on collections of two languages.
 """
 
 from __future__ import annotations
 
 import re
-from collections.abc import Sequence
+from collections.abc import Callable, Sequence
 from dataclasses import dataclass, field
 
 import numpy as np
@@ -32,6 +35,9 @@ CITATION_MARKER = re.compile(r"\s*\[(\d+(?:\s*,\s*\d+)*)\]")  # [1] or [1, 2]
 _NUMBERISH = re.compile(r"\b[\w-]*\d[\w-]*(?:[.:/]\d+)*\b")
 SUPPORT_COVERAGE = 0.6
 QUOTE_MAX_CHARS = 400
+Embedders = Callable[[str | None], EmbedderProtocol]
+"""A collection's embedding model setting (None: the server default) -> the model; in the
+app ``EmbedderPool.get``."""
 _IDK = re.compile(r"\b(i do not know|i don'?t know|not (?:in|covered by) the documents)\b", re.I)
 
 
@@ -44,7 +50,7 @@ class CheckedSentence:
 
 
 @dataclass
-class Citation:
+class CitedChunk:
     n: int
     hit: Hit
     quote: str
@@ -55,7 +61,7 @@ class Citation:
 class GroundedAnswer:
     text: str
     sentences: list[CheckedSentence] = field(default_factory=list)
-    citations: list[Citation] = field(default_factory=list)
+    citations: list[CitedChunk] = field(default_factory=list)
     dropped_markers: list[int] = field(default_factory=list)
     says_unknown: bool = False
 
@@ -92,9 +98,14 @@ def clean_citations(text: str, valid: int) -> tuple[str, list[int]]:
     return CITATION_MARKER.sub(keep, text).strip(), dropped
 
 
-def ground(answer: str, question: str, chunks: Sequence[Hit], embedder: EmbedderProtocol,
-           language: str = "en") -> GroundedAnswer:
-    """Validate citations, mark sentence support and pick quotes for ``answer``."""
+def ground(answer: str, question: str, chunks: Sequence[Hit],
+           embedders: Embedders) -> GroundedAnswer:
+    """Validate citations, mark sentence support and pick quotes for ``answer``.
+
+    Each chunk is analysed in its own collection's language and quoted with its own
+    collection's embedding model (``embedders`` maps a collection's setting to the model):
+    a question over an English and a Dutch collection must not stem Dutch with English rules.
+    """
     text, dropped = clean_citations(answer, len(chunks))
     result = GroundedAnswer(text=text, dropped_markers=dropped,
                             says_unknown=bool(_IDK.search(text)))
@@ -105,11 +116,13 @@ def ground(answer: str, question: str, chunks: Sequence[Hit], embedder: Embedder
         if not plain:
             continue
         if cited:
-            ok = is_supported(plain, [chunks[n - 1].text for n in cited], language)
+            evidence = [chunks[n - 1].text for n in cited]
+            languages = dict.fromkeys(chunks[n - 1].language for n in cited)
+            ok = any(is_supported(plain, evidence, language) for language in languages)
             result.sentences.append(CheckedSentence(plain, cited, ok))
             continue
         best = next((n for n, c in enumerate(chunks, start=1)
-                     if is_supported(plain, [c.text], language)), None)
+                     if is_supported(plain, [c.text], c.language)), None)
         result.sentences.append(
             CheckedSentence(plain, [best] if best else [], best is not None, inferred=bool(best))
         )
@@ -117,7 +130,7 @@ def ground(answer: str, question: str, chunks: Sequence[Hit], embedder: Embedder
     inferred = {n for s in result.sentences if s.inferred for n in s.citations} - explicit
     targets = [" ".join([question, *(s.text for s in result.sentences if n in s.citations)])
                for n in range(1, len(chunks) + 1)]
-    quotes = dict(enumerate(best_quotes(chunks, targets, question, embedder, language), start=1))
+    quotes = dict(enumerate(best_quotes(chunks, targets, question, embedders), start=1))
     if chunks and not any(
             s.supported and not s.inferred for s in result.sentences):
         # no sentence stands on a citation of its own: add the retrieved evidence that best
@@ -126,44 +139,55 @@ def ground(answer: str, question: str, chunks: Sequence[Hit], embedder: Embedder
         if best not in explicit:
             inferred.add(best)
     for n in sorted(explicit | inferred):
-        result.citations.append(Citation(n=n, hit=chunks[n - 1], inferred=n in inferred,
+        result.citations.append(CitedChunk(n=n, hit=chunks[n - 1], inferred=n in inferred,
                                          quote=quotes[n][1]))
     return result
 
 
 def best_quotes(chunks: Sequence[Hit], targets: Sequence[str], question: str,
-                embedder: EmbedderProtocol, language: str = "en") -> list[tuple[float, str]]:
+                embedders: Embedders) -> list[tuple[float, str]]:
     """Per chunk, its sentence that best matches its target (plus the next one if short).
 
     The score adds to the embedding similarity the share of the question's words the
     sentence (with its heading) contains, and a bonus when it holds a code or number the
     question names: an agent asking about ``NWL-VPN-809`` wants the line that says it.
-    Every target and sentence goes through the embedder in one call: one batch of ~40 short
-    texts instead of one call per chunk (and batches of 8+ take the bfloat16 path).
+    Chunks are grouped by their collection's embedding model (a target and a sentence are
+    only comparable in one vector space), and every target and sentence of a group goes
+    through its embedder in one call: one batch of ~40 short texts instead of one call per
+    chunk (and batches of 8+ take the bfloat16 path).
     """
     sentence_lists = [[s for s in split_sentences(c.text) if len(s) > 3] or [c.text]
                       for c in chunks]
-    unique_targets = list(dict.fromkeys(targets))
-    vectors = embedder.embed([*unique_targets, *(s for ss in sentence_lists for s in ss)])
-    target_row = {t: i for i, t in enumerate(unique_targets)}
-    q_words = set(tokenize([question], language)[0])
+    groups: dict[str, tuple[EmbedderProtocol, list[int]]] = {}
+    for i, chunk in enumerate(chunks):
+        model = embedders(chunk.embedder)
+        groups.setdefault(model.model_id, (model, []))[1].append(i)
     q_numbers = _numbers(question)
-    picked: list[tuple[float, str]] = []
-    offset = len(unique_targets)
-    for chunk, target, sentences in zip(chunks, targets, sentence_lists, strict=True):
-        scores = vectors[offset: offset + len(sentences)] @ vectors[target_row[target]]
-        offset += len(sentences)
-        picked.append(_pick(chunk, sentences, scores, q_words, q_numbers, language))
-    return picked
+    q_words: dict[str, set[str]] = {}
+    picked: dict[int, tuple[float, str]] = {}
+    for model, members in groups.values():
+        unique_targets = list(dict.fromkeys(targets[i] for i in members))
+        vectors = model.embed([*unique_targets,
+                               *(s for i in members for s in sentence_lists[i])])
+        target_row = {t: row for row, t in enumerate(unique_targets)}
+        offset = len(unique_targets)
+        for i in members:
+            chunk, sentences = chunks[i], sentence_lists[i]
+            scores = vectors[offset: offset + len(sentences)] @ vectors[target_row[targets[i]]]
+            offset += len(sentences)
+            if chunk.language not in q_words:
+                q_words[chunk.language] = set(tokenize([question], chunk.language)[0])
+            picked[i] = _pick(chunk, sentences, scores, q_words[chunk.language], q_numbers)
+    return [picked[i] for i in range(len(chunks))]
 
 
 def _pick(chunk: Hit, sentences: list[str], scores: npt.NDArray[np.float32], q_words: set[str],
-          q_numbers: set[str], language: str) -> tuple[float, str]:
+          q_numbers: set[str]) -> tuple[float, str]:
     heading = chunk.heading.lower()
     for i, sentence in enumerate(sentences):
         context = f"{heading} {sentence}"
         if q_words:
-            words = set(tokenize([context], language)[0])
+            words = set(tokenize([context], chunk.language)[0])
             scores[i] += 0.3 * len(words & q_words) / len(q_words)
         if q_numbers and any(num in context.lower() for num in q_numbers):
             scores[i] += 0.3

@@ -1,11 +1,16 @@
 """The answer as it crosses the service boundary: typed, so the API, CLI, drafts and eval runs
-read the same fields and ``/openapi.json`` documents them."""
+read the same fields and ``/openapi.json`` documents them.
+
+The stored record (``app.answering.tables.Answer``) keeps citations, sentences and retrieval as
+JSON; ``Answer.of`` and ``AnswerDetail.of`` read it back into these models, field for field,
+so the JSON on the wire is what the record holds.
+"""
 
 from __future__ import annotations
 
-from typing import Any
-
 from pydantic import BaseModel, Field
+
+from app.answering import tables
 
 
 class Citation(BaseModel):
@@ -31,6 +36,17 @@ class Sentence(BaseModel):
     inferred: bool = False
 
 
+class RetrievedChunk(BaseModel):
+    """One chunk put into the prompt as ``<document number="n">``, with its scores."""
+
+    n: int
+    chunk_id: str
+    collection: str
+    score: float = Field(description="Fused (reciprocal rank) score.")
+    dense: float | None = Field(description="Cosine similarity; None if not a dense hit.")
+    lexical: float | None = Field(description="BM25 score; None if not a lexical hit.")
+
+
 class Answer(BaseModel):
     """The public view of one answer."""
 
@@ -41,8 +57,13 @@ class Answer(BaseModel):
     refused: bool
     prompt: str = Field(description="id@version of the prompt template used.")
     model: str
-    latency_ms: dict[str, float] = Field(description="retrieval, queue_wait, first_token, "
-                                         "generation, total (ms) and tokens.")
+    latency_ms: dict[str, float | int] = Field(
+        description="retrieval, queue_wait, first_token, generation, total (ms, floats) and "
+                    "tokens (an int count).")
+
+    @classmethod
+    def of(cls, record: tables.Answer) -> Answer:
+        return cls.model_validate(_public(record))
 
 
 class AnswerDetail(Answer):
@@ -50,7 +71,32 @@ class AnswerDetail(Answer):
 
     question: str
     collections: list[str]
-    retrieved: list[dict[str, Any]]
-    snapshot_ids: dict[str, str]
+    retrieved: list[RetrievedChunk]
+    snapshot_ids: dict[str, str | None] = Field(
+        description="Per collection, the index snapshot searched; None if it had none.")
     created_at: str
     channel: str
+
+    @classmethod
+    def of(cls, record: tables.Answer) -> AnswerDetail:
+        return cls.model_validate(_public(record) | {
+            "question": record.question,
+            "collections": record.collections,
+            "retrieved": record.retrieved,
+            "snapshot_ids": record.snapshot_ids,
+            "created_at": record.created_at.isoformat(),
+            "channel": record.channel,
+        })
+
+
+def _public(record: tables.Answer) -> dict[str, object]:
+    return {
+        "answer_id": record.id,
+        "answer": record.answer,
+        "citations": record.citations,
+        "sentences": record.sentences,
+        "refused": record.refused,
+        "prompt": f"{record.prompt_id}@{record.prompt_version}",
+        "model": record.model_id,
+        "latency_ms": record.latency_ms,
+    }

@@ -1,9 +1,11 @@
 """Answer a question: retrieve, gate, prompt, generate on the LLM worker, ground, store.
 
-The steps are separate methods so the HTTP layer can stream tokens between ``start`` and
-``finish`` while the CLI and non-streaming calls use ``answer``. When retrieval finds nothing
-relevant enough (best cosine below ``min_dense_score``) the LLM is not asked at all: the answer
-says it doesn't know and cites nothing.
+Every front door (``/v1/chat``, ``/v1/chat/completions``, ``vraagbaak ask``, drafts, eval runs)
+calls ``stream``, which runs the steps ``prepare`` -> ``start`` at once and leaves ``finish``
+(grounding and the stored record) to the end of the returned ``AnswerStream``; ``answer`` is
+its non-streaming shorthand. When retrieval finds nothing relevant enough (best cosine below
+``min_dense_score``) the LLM is not asked at all: the answer says it doesn't know and cites
+nothing. Answers leave the service as the typed models of ``app.answering.records``.
 """
 
 from __future__ import annotations
@@ -14,24 +16,23 @@ import time
 import uuid
 from collections.abc import Collection as Names
 from dataclasses import dataclass, field
-from typing import Any, Protocol
+from typing import Protocol
 
-from sqlalchemy import select
 from sqlalchemy.orm import Session, sessionmaker
 
 from app.answering.grounding import GroundedAnswer, ground
 from app.answering.llm_worker import LLMWorker, TokenStream
-from app.answering.tables import Answer
+from app.answering.records import Answer, AnswerDetail, Citation, RetrievedChunk, Sentence
+from app.answering.streaming import AnswerStream
+from app.answering.tables import Answer as AnswerRecord
 from app.audit.log import AuditLog
 from app.core.errors import InvalidInput, NotFound
 from app.core.principal import Principal
 from app.core.settings import Settings
 from app.knowledge.search import Hit, SearchResult, SearchService
-from app.knowledge.tables import Collection
 from models.pool import EmbedderPool
 from prompts.registry import PromptTemplate
-
-SERVING_ZONES = ("production", "pilot")
+from prompts.zones import SERVING_ZONES
 
 
 class PromptSource(Protocol):
@@ -55,15 +56,16 @@ def missing_code(question: str, hits: list[Hit]) -> str | None:
 
 @dataclass
 class Prepared:
+    """A question retrieved and gated, ready to generate: what ``finish`` needs to ground and
+    record it, and the timing the latency figures start from."""
+
     asker: Principal
     question: str
     collections: list[str]
     retrieval: SearchResult
     template: PromptTemplate
-    language: str
     refused: bool
     refusal: str = ""
-    embedder: str | None = None  # the collection's model, used again to pick quotes
     messages: list[dict[str, str]] = field(default_factory=list)
     started: float = field(default_factory=time.perf_counter)
     retrieval_ms: float = 0.0
@@ -74,6 +76,9 @@ class Prepared:
 
 
 class AnswerService:
+    """Questions in, grounded and recorded answers out; the LLM is reached only through the
+    single worker, and only for questions the refusal gate lets through."""
+
     def __init__(self, sessions: sessionmaker[Session], search: SearchService,
                  worker: LLMWorker, prompts: PromptSource, embedders: EmbedderPool,
                  settings: Settings, audit: AuditLog) -> None:
@@ -105,17 +110,13 @@ class AnswerService:
                 zones: Names[str] = SERVING_ZONES, k: int | None = None) -> Prepared:
         """Retrieve and decide whether to refuse. ``prompt`` is an id (its production
         version) or ``id@version`` from one of ``zones``; ``k`` overrides the number of
-        chunks put into the prompt."""
+        chunks put into the prompt. (An eval run's retrieval-only pass stops here.)"""
         question = self.validate_question(question)
         template = self._prompts.get(prompt, zones=zones)
         started = time.perf_counter()
         result = self._search.search(question, collections, allowed=allowed,
                                      k=k or self._settings.retrieval.context_chunks)
         names = list(result.snapshot_ids)
-        with self._sessions() as session:
-            analysis = session.execute(
-                select(Collection.language, Collection.embedder)
-                .where(Collection.name.in_(names)).order_by(Collection.name)).first()
         listed = ", ".join(names) or "no collection"
         refusal = ""
         if not result.hits or result.best_dense < self._settings.retrieval.min_dense_score:
@@ -123,9 +124,8 @@ class AnswerService:
         elif code := missing_code(question, result.candidates):
             refusal = REFUSAL_CODE.format(names=listed, code=code)
         prepared = Prepared(asker=asker, question=question, collections=names, retrieval=result,
-                            template=template, language=analysis[0] if analysis else "en",
-                            embedder=analysis[1] if analysis else None,
-                            refused=bool(refusal), refusal=refusal, started=started,
+                            template=template, refused=bool(refusal), refusal=refusal,
+                            started=started,
                             retrieval_ms=(time.perf_counter() - started) * 1000)
         if not prepared.refused:
             try:
@@ -147,49 +147,64 @@ class AnswerService:
                                    max_tokens=min(max_tokens or cap, cap),
                                    stop=prepared.template.stop)
 
+    def stream(self, question: str, collections: list[str], *, allowed: Names[str],
+               asker: Principal, prompt: str = "answer", channel: str = "chat",
+               variables: dict[str, str] | None = None, zones: Names[str] = SERVING_ZONES,
+               k: int | None = None, max_tokens: int | None = None) -> AnswerStream:
+        """Answer a question: the one path every front door takes.
+
+        Retrieval, the refusal gate and queueing happen now, so ``InvalidInput``,
+        ``NotFound`` and ``Busy`` are raised by this call, before anything is streamed;
+        iterating the result yields the tokens and then the stored ``Answer``.
+        """
+        prepared = self.prepare(question, collections, allowed=allowed, asker=asker,
+                                prompt=prompt, variables=variables, zones=zones, k=k)
+        tokens = self.start(prepared, max_tokens=max_tokens)
+        return AnswerStream(prepared, tokens,
+                            lambda text: self.finish(prepared, text, tokens, channel=channel))
+
+    def answer(self, question: str, collections: list[str], *, allowed: Names[str],
+               asker: Principal, prompt: str = "answer", channel: str = "chat",
+               variables: dict[str, str] | None = None, zones: Names[str] = SERVING_ZONES,
+               k: int | None = None) -> Answer:
+        """``stream(...).result()``: the whole answer, for callers that show no tokens."""
+        return self.stream(question, collections, allowed=allowed, asker=asker, prompt=prompt,
+                           channel=channel, variables=variables, zones=zones, k=k).result()
+
     def finish(self, prepared: Prepared, text: str, stream: TokenStream | None, *,
-               channel: str = "chat") -> dict[str, Any]:
+               channel: str = "chat") -> Answer:
         """Ground the generated text, store the answer record, return its public view."""
         if prepared.refused or stream is None:
             grounded = GroundedAnswer(text=prepared.refusal)
         else:
-            grounded = ground(text, prepared.question, prepared.context,
-                              self._embedders.get(prepared.embedder),
-                              prepared.language)
+            grounded = ground(text, prepared.question, prepared.context, self._embedders.get)
         total_ms = (time.perf_counter() - prepared.started) * 1000
-        latency = {"retrieval": round(prepared.retrieval_ms, 1)}
-        if stream is not None and stream.started_at is not None:
-            latency["queue_wait"] = round((stream.started_at - stream.submitted_at) * 1000, 1)
-            if stream.first_token_at is not None:
-                latency["first_token"] = round(
-                    (stream.first_token_at - prepared.started) * 1000, 1)
-            if stream.finished_at is not None:
-                latency["generation"] = round((stream.finished_at - stream.started_at) * 1000, 1)
-            latency["tokens"] = stream.token_count
-        latency["total"] = round(total_ms, 1)
-        record = Answer(
+        citations = [Citation(n=c.n, chunk_id=c.hit.chunk_id, collection=c.hit.collection,
+                              document=c.hit.document, title=c.hit.title,
+                              heading=c.hit.heading, page=c.hit.page, quote=c.quote,
+                              inferred=c.inferred) for c in grounded.citations]
+        sentences = [Sentence(text=s.text, supported=s.supported, citations=s.citations,
+                              inferred=s.inferred) for s in grounded.sentences]
+        retrieved = [RetrievedChunk(n=n, chunk_id=h.chunk_id, collection=h.collection,
+                                    score=round(h.score, 6), dense=h.dense_score,
+                                    lexical=h.lexical_score)
+                     for n, h in enumerate(prepared.retrieval.hits, start=1)]
+        record = AnswerRecord(
             id=uuid.uuid4().hex,
             channel=channel,
             user_id=prepared.asker.user_id,
             question=prepared.question,
             collections=prepared.collections,
-            retrieved=[{"n": n, "chunk_id": h.chunk_id, "collection": h.collection,
-                        "score": round(h.score, 6), "dense": h.dense_score,
-                        "lexical": h.lexical_score}
-                       for n, h in enumerate(prepared.retrieval.hits, start=1)],
+            retrieved=[r.model_dump() for r in retrieved],
             prompt_id=prepared.template.id,
             prompt_version=prepared.template.version,
             model_id=self._worker.llm.model_id,
             snapshot_ids=dict(prepared.retrieval.snapshot_ids),
             answer=grounded.text,
-            citations=[{"n": c.n, "chunk_id": c.hit.chunk_id, "collection": c.hit.collection,
-                        "document": c.hit.document, "title": c.hit.title,
-                        "heading": c.hit.heading, "page": c.hit.page, "quote": c.quote,
-                        "inferred": c.inferred} for c in grounded.citations],
-            sentences=[{"text": s.text, "supported": s.supported, "citations": s.citations,
-                        "inferred": s.inferred} for s in grounded.sentences],
+            citations=[c.model_dump() for c in citations],
+            sentences=[s.model_dump() for s in sentences],
             refused=prepared.refused,
-            latency_ms=latency,
+            latency_ms=latency(prepared, stream, total_ms),
             total_ms=total_ms,
         )
         with self._sessions() as session:
@@ -199,55 +214,37 @@ class AnswerService:
             prepared.asker.actor, "question_asked", record.id, channel=channel,
             question=prepared.question[:1000], collections=record.collections,
             retrieved=[h.chunk_id for h in prepared.retrieval.hits],
-            cited=[c["chunk_id"] for c in record.citations], refused=record.refused)
-        return view(record)
-
-    def answer(self, question: str, collections: list[str], *, allowed: Names[str],
-               asker: Principal, prompt: str = "answer", channel: str = "chat",
-               variables: dict[str, str] | None = None, zones: Names[str] = SERVING_ZONES,
-               k: int | None = None) -> dict[str, Any]:
-        prepared = self.prepare(question, collections, allowed=allowed, asker=asker,
-                                prompt=prompt, variables=variables, zones=zones, k=k)
-        stream = self.start(prepared)
-        text = "".join(stream) if stream is not None else ""
-        return self.finish(prepared, text, stream, channel=channel)
+            cited=[c.chunk_id for c in citations], refused=record.refused)
+        return Answer.of(record)
 
     def get(self, answer_id: str, *, readable: Names[str], viewer: Principal,
-            audit: bool = True) -> dict[str, Any]:
+            audit: bool = True) -> AnswerDetail:
         """An answer, to its asker or an admin, and only while the viewer may still read every
         collection it drew on; anyone else gets the same 404 as for an unknown id."""
         with self._sessions() as session:
-            record = session.get(Answer, answer_id)
+            record = session.get(AnswerRecord, answer_id)
         if (record is None or not set(record.collections) <= set(readable)
                 or not (viewer.is_admin or record.user_id == viewer.user_id)):
             raise NotFound("answer not found", code="answer_not_found")
         if audit:
             self._audit.record(viewer.actor, "answer_viewed", answer_id)
-        return view(record, full=True)
+        return AnswerDetail.of(record)
 
 
-def view(record: Answer, *, full: bool = False) -> dict[str, Any]:
-    """The public JSON of an answer; ``full`` adds what a reviewer needs to replay it."""
-    data: dict[str, Any] = {
-        "answer_id": record.id,
-        "answer": record.answer,
-        "citations": record.citations,
-        "sentences": record.sentences,
-        "refused": record.refused,
-        "prompt": f"{record.prompt_id}@{record.prompt_version}",
-        "model": record.model_id,
-        "latency_ms": record.latency_ms,
-    }
-    if full:
-        data |= {
-            "question": record.question,
-            "collections": record.collections,
-            "retrieved": record.retrieved,
-            "snapshot_ids": record.snapshot_ids,
-            "created_at": record.created_at.isoformat(),
-            "channel": record.channel,
-        }
-    return data
+def latency(prepared: Prepared, stream: TokenStream | None,
+            total_ms: float) -> dict[str, float | int]:
+    """Where the time went, in ms (rounded to 0.1), plus the number of tokens generated."""
+    figures: dict[str, float | int] = {"retrieval": round(prepared.retrieval_ms, 1)}
+    if stream is not None and stream.started_at is not None:
+        figures["queue_wait"] = round((stream.started_at - stream.submitted_at) * 1000, 1)
+        if stream.first_token_at is not None:
+            figures["first_token"] = round(
+                (stream.first_token_at - prepared.started) * 1000, 1)
+        if stream.finished_at is not None:
+            figures["generation"] = round((stream.finished_at - stream.started_at) * 1000, 1)
+        figures["tokens"] = stream.token_count
+    figures["total"] = round(total_ms, 1)
+    return figures
 
 
 def with_worker(service: AnswerService, worker: LLMWorker) -> AnswerService:

@@ -20,6 +20,7 @@ from starlette.concurrency import run_in_threadpool
 
 from app.core.errors import Forbidden, Unauthorized
 from app.core.principal import Principal
+from app.identity.tables import Role
 from app.wiring import Services
 
 SESSION_COOKIE = "vraagbaak_session"
@@ -58,7 +59,9 @@ async def current_user(
 CurrentUser = Annotated[Principal, Depends(current_user)]
 
 
-def require(role: str) -> Callable[[Principal], Principal]:
+def require(role: Role) -> Callable[[Principal], Principal]:
+    """A dependency that lets through callers holding ``role`` (admins hold every role)."""
+
     def check(user: CurrentUser) -> Principal:
         if not user.has(role):
             raise Forbidden(f"this needs the {role} role", code="missing_role")

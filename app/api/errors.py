@@ -1,7 +1,10 @@
 """Map every failure to ``{"error": {"code", "message"}}`` with a 4xx/5xx status.
 
 Validation messages name the field and the rule, never echo the input (a 20 kB question
-should not come back in the error) and never include a stack trace or a server path.
+should not come back in the error) and never include a stack trace or a server path. Errors of
+the layers below the app (a missing model, an unusable folder, an unreadable snapshot) become
+domain errors through ``app.core.errors.translate``, the one mapping the CLI uses too; only a
+bug is a 500.
 """
 
 from __future__ import annotations
@@ -13,7 +16,7 @@ from fastapi.exceptions import RequestValidationError
 from fastapi.responses import JSONResponse
 from starlette.exceptions import HTTPException
 
-from app.core.errors import Busy, Unauthorized, VraagbaakError
+from app.core.errors import LOWER_LAYER_ERRORS, Busy, Unauthorized, VraagbaakError, translate
 
 log = logging.getLogger("vraagbaak.api")
 
@@ -52,3 +55,14 @@ def install(app: FastAPI) -> None:
     async def unexpected(_request: Request, exc: Exception) -> JSONResponse:
         log.exception("unhandled error")
         return error_response(500, "internal", "internal error; see the server log")
+
+    async def lower_layer_error(request: Request, exc: Exception) -> JSONResponse:
+        domain = translate(exc)
+        if domain is None:  # LOWER_LAYER_ERRORS are exactly what translate maps
+            return await unexpected(request, exc)
+        # the detail (a model path, say) is for the operator's log, not for the caller
+        log.warning("%s: %s (%s)", domain.code, exc, type(exc).__name__)
+        return await domain_error(request, domain)
+
+    for kind in LOWER_LAYER_ERRORS:
+        app.add_exception_handler(kind, lower_layer_error)

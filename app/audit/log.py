@@ -29,6 +29,7 @@ from typing import Any
 from sqlalchemy import select, update
 from sqlalchemy.orm import Session, sessionmaker
 
+from app.audit.records import AuditVerification
 from app.audit.tables import AuditEntry, AuditHead
 from app.core.tables import utcnow
 
@@ -66,20 +67,13 @@ def scrub(value: Any) -> Any:
 
 
 @dataclass(frozen=True)
-class Verification:
-    ok: bool
-    entries: int
-    head_hash: str
-    broken_seq: int | None = None
-    reason: str = ""
-
-
-@dataclass(frozen=True)
 class AuditFilter:
+    """Which entries an export returns: all of them unless narrowed."""
+
     actor: str | None = None
     action: str | None = None
-    since: datetime | None = None
-    until: datetime | None = None
+    since: datetime | None = None  # inclusive
+    until: datetime | None = None  # exclusive
     limit: int | None = None
 
 
@@ -104,7 +98,7 @@ class AuditLog:
             session.commit()
         return int(seq)
 
-    def verify(self) -> Verification:
+    def verify(self) -> AuditVerification:
         """Recompute the chain from the first entry; stop at the first break."""
         prev, expected = GENESIS, 1
         with self._sessions() as session:
@@ -113,20 +107,19 @@ class AuditLog:
                 for e in rows:
                     broken = _check(e, expected, prev)
                     if broken:
-                        return Verification(False, expected - 1, prev, *broken)
+                        return _broken(expected - 1, prev, *broken)
                     prev, expected = e.hash, expected + 1
             head = session.get(AuditHead, 1)
         count = expected - 1
         if head is None or head.seq > count:
-            return Verification(False, count, prev, count + 1,
-                                f"entries after {count} were removed")
+            return _broken(count, prev, count + 1, f"entries after {count} were removed")
         if head.seq < count:
-            return Verification(False, count, prev, head.seq + 1,
-                                f"entries after {head.seq} were added outside the audit log")
+            return _broken(count, prev, head.seq + 1,
+                           f"entries after {head.seq} were added outside the audit log")
         if head.hash != prev:
-            return Verification(False, count - 1, prev, count,
-                                f"entry {count} was changed after it was written")
-        return Verification(True, count, prev)
+            return _broken(count - 1, prev, count,
+                           f"entry {count} was changed after it was written")
+        return AuditVerification(ok=True, entries=count, head_hash=prev)
 
     def entries(self, where: AuditFilter = AuditFilter()) -> Iterator[dict[str, Any]]:
         stmt = select(AuditEntry).order_by(AuditEntry.seq)
@@ -163,6 +156,11 @@ class AuditLog:
             return None
         return self.record("system", "settings_changed", "settings", changed=changed,
                            settings=flat)
+
+
+def _broken(entries: int, head_hash: str, seq: int, reason: str) -> AuditVerification:
+    return AuditVerification(ok=False, entries=entries, head_hash=head_hash, broken_seq=seq,
+                             reason=reason)
 
 
 def _check(e: AuditEntry, expected: int, prev: str) -> tuple[int, str] | None:

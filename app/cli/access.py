@@ -22,6 +22,7 @@ from app.audit.log import AuditFilter, to_csv, to_jsonl
 from app.core.errors import InvalidInput
 from app.core.principal import Principal
 from app.core.settings import Settings
+from app.identity.tables import ROLES
 from app.wiring import Services, build_services
 
 out = Console()
@@ -38,8 +39,9 @@ grants_cli = typer.Typer(help="Who may read which collection.", no_args_is_help=
 audit_cli = typer.Typer(help="The tamper-evident audit trail: verify and export.",
                         no_args_is_help=True)
 
+# plain strings: the user service checks them, so a wrong role is its one-line error
 Roles = Annotated[list[str] | None, typer.Option(
-    "--role", "-r", help="agent, reviewer, evaluator or admin; repeatable.")]
+    "--role", "-r", help=f"{', '.join(ROLES[:-1])} or {ROLES[-1]}; repeatable.")]
 Teams = Annotated[list[str] | None, typer.Option("--team", "-t", help="Team name; repeatable.")]
 
 
@@ -82,7 +84,7 @@ def users_create(
     Example: vraagbaak users create admin --role admin
     """
     with services() as s:
-        if if_missing and any(u["username"] == username for u in s.users.all()):
+        if if_missing and any(u.username == username for u in s.users.all()):
             out.print(f"user {username} exists; left as it is")
             return
         if no_password:
@@ -93,10 +95,10 @@ def users_create(
             password, generated = read_password(password_stdin)
         user = s.users.create(username, roles=role or ["agent"], teams=team or [],
                               password=password)
-        s.audit.record(OPERATOR.actor, "user_created", username, roles=user["roles"],
-                       teams=user["teams"], sign_in=user["password_set"])
-    out.print(f"created {username} ({', '.join(user['roles'])})"
-              + (f" in {', '.join(user['teams'])}" if user["teams"] else ""))
+        s.audit.record(OPERATOR.actor, "user_created", username, roles=user.roles,
+                       teams=user.teams, sign_in=user.password_set)
+    out.print(f"created {username} ({', '.join(user.roles)})"
+              + (f" in {', '.join(user.teams)}" if user.teams else ""))
     if generated:
         out.print(f"generated password (shown once): {password}", highlight=False)
 
@@ -108,8 +110,8 @@ def users_list() -> None:
         rows = s.users.all()
     table = Table("username", "roles", "teams", "active", "password")
     for u in rows:
-        table.add_row(u["username"], ", ".join(u["roles"]), ", ".join(u["teams"]),
-                      "yes" if u["active"] else "disabled", "set" if u["password_set"] else "-")
+        table.add_row(u.username, ", ".join(u.roles), ", ".join(u.teams),
+                      "yes" if u.active else "disabled", "set" if u.password_set else "-")
     out.print(table)
 
 
@@ -134,11 +136,11 @@ def users_set(
         user = s.users.update(username, roles=role, teams=teams, active=active,
                               password=new_password)
         if active is False:
-            s.identity.tokens.revoke_all(user["id"])
+            s.identity.tokens.revoke_all(user.id)
         s.audit.record(OPERATOR.actor, "user_changed", username, roles=role, teams=teams,
                        active=active, credentials_reset=password)
-    out.print(f"{username}: {', '.join(user['roles'])}; teams: {', '.join(user['teams']) or '-'}"
-              f"; {'active' if user['active'] else 'disabled'}")
+    out.print(f"{username}: {', '.join(user.roles)}; teams: {', '.join(user.teams) or '-'}"
+              f"; {'active' if user.active else 'disabled'}")
 
 
 # -- teams ---------------------------------------------------------------------------------------
@@ -156,7 +158,7 @@ def teams_list() -> None:
     """List teams and their members."""
     with services() as s:
         for t in s.users.teams():
-            out.print(f"{t['name']}: {', '.join(t['members']) or '-'}")
+            out.print(f"{t.name}: {', '.join(t.members) or '-'}")
 
 
 # -- tokens --------------------------------------------------------------------------------------
@@ -172,23 +174,23 @@ def tokens_create(
     Example: TOKEN=$(vraagbaak tokens create alice --name laptop)
     """
     with services() as s:
-        token, view = s.identity.create_token(
+        created = s.identity.create_token(
             OPERATOR, username, name=name,
             expires_days=s.settings.auth.token_days if expires_days is None else expires_days)
-    err.print(f"token {view['prefix']} for {username}, expires {view['expires_at']}")
-    print(token)
+    err.print(f"token {created.prefix} for {username}, expires {created.expires_at}")
+    print(created.token)
 
 
 @tokens_cli.command("list")
 def tokens_list(username: Annotated[str, typer.Argument()]) -> None:
     """List a user's tokens (prefix only)."""
     with services() as s:
-        rows = s.identity.tokens.list(s.users.get(username)["id"])
+        rows = s.identity.tokens.list(s.users.get(username).id)
     table = Table("id", "prefix", "name", "created", "expires", "last used", "state")
     for t in rows:
-        state = "revoked" if t["revoked"] else "expired" if t["expired"] else "active"
-        table.add_row(t["id"], t["prefix"], t["name"], t["created_at"][:16],
-                      (t["expires_at"] or "never")[:16], (t["last_used_at"] or "-")[:16], state)
+        state = "revoked" if t.revoked else "expired" if t.expired else "active"
+        table.add_row(t.id, t.prefix, t.name, t.created_at[:16], (t.expires_at or "never")[:16],
+                      (t.last_used_at or "-")[:16], state)
     out.print(table)
 
 
@@ -198,7 +200,7 @@ def tokens_revoke(token_id: Annotated[str, typer.Argument(help="The id from `tok
     """Revoke a token; the next request with it gets 401."""
     with services() as s:
         view = s.identity.revoke_token(OPERATOR, token_id, own_only=False)
-    out.print(f"revoked {view['prefix']}")
+    out.print(f"revoked {view.prefix}")
 
 
 # -- grants --------------------------------------------------------------------------------------

@@ -11,7 +11,7 @@ from __future__ import annotations
 import json
 import tomllib
 from pathlib import Path
-from typing import Annotated, Any
+from typing import Annotated
 
 import typer
 from rich.console import Console
@@ -21,6 +21,7 @@ from rich.table import Table
 from app.cli.access import OPERATOR, services
 from app.core.errors import InvalidInput
 from app.core.principal import Principal
+from app.evaluation.records import EvalRunOverview, UnreadableSet
 from app.wiring import Services
 from eval.gates import gate_failures, load_baseline
 from eval.runner import RunConfig
@@ -54,13 +55,13 @@ def _read(path: Path) -> str:
         raise InvalidInput(f"cannot read {path}: {reason}", code="unreadable_file") from None
 
 
-def _summary(run: dict[str, Any]) -> None:
-    out.print(f"[bold]run {run['id']}[/] {run['status']}: set {run['set_name']} "
-              f"({run['set_hash'][:12]}), prompt {run['prompt']}, model {run['model_id']}")
-    if run["message"] and run["status"] != "succeeded":
-        out.print(f"  {run['message']}")
+def _summary(run: EvalRunOverview) -> None:
+    out.print(f"[bold]run {run.id}[/] {run.status}: set {run.set_name} "
+              f"({run.set_hash[:12]}), prompt {run.prompt}, model {run.model_id}")
+    if run.message and run.status != "succeeded":
+        out.print(f"  {run.message}")
     table = Table("metric", "value")
-    for k, v in run["summary"].items():
+    for k, v in run.summary.items():
         table.add_row(k, f"{v:.4f}" if isinstance(v, float) else str(v))
     out.print(table)
 
@@ -83,8 +84,8 @@ def eval_sets() -> None:
     with services() as s:
         rows = s.evals.sets()
     for r in rows:
-        out.print(f"{r['name']} ({r['origin']}): " + (r.get("error") or
-                  f"{r['questions']} questions, {r['must_refuse']} must be refused"))
+        out.print(f"{r.name} ({r.origin}): " + (r.error if isinstance(r, UnreadableSet) else
+                  f"{r.questions} questions, {r.must_refuse} must be refused"))
 
 
 @eval_cli.command("upload")
@@ -95,7 +96,7 @@ def eval_upload(path: Annotated[Path, typer.Argument(help="A JSONL question set.
     with services() as s:
         evaluator, _ = _as(s, user)
         info = s.evals.upload_set(evaluator, name, _read(path))
-    out.print(f"set {info['name']}: {info['questions']} questions ({info['sha256'][:12]})")
+    out.print(f"set {info.name}: {info.questions} questions ({info.sha256[:12]})")
 
 
 @eval_cli.command("import-candidates")
@@ -107,8 +108,8 @@ def eval_import_candidates(
     with services() as s:
         _evaluator, readable = _as(s, user)
         cases = s.review.candidates(readable=readable)
-    output.write_text("".join(json.dumps(c, ensure_ascii=False) + "\n" for c in cases),
-                      encoding="utf-8")
+    output.write_text("".join(json.dumps(c.model_dump(exclude_none=True), ensure_ascii=False)
+                              + "\n" for c in cases), encoding="utf-8")
     load_set(output)  # they must be a valid set
     out.print(f"{len(cases)} test cases written to {output}")
 
@@ -146,18 +147,18 @@ def eval_run(
                 readable=readable, wait=True,
                 progress=lambda done, total: bar.update(task, completed=done, total=total))
         if report is not None:
-            report.write_text(s.evals.report(run["id"], readable=readable), encoding="utf-8")
+            report.write_text(s.evals.report(run.id, readable=readable), encoding="utf-8")
     _summary(run)
     if report is not None:
         out.print(f"report: {report}")
-    if run["status"] != "succeeded":
+    if run.status != "succeeded":
         raise typer.Exit(1)
     if baseline is not None:
         try:
             bounds = load_baseline(baseline)
         except ValueError as exc:  # json.JSONDecodeError too
             raise InvalidInput(f"{baseline.name}: {exc}", code="invalid_baseline") from None
-        misses = gate_failures(bounds, run["summary"])
+        misses = gate_failures(bounds, run.summary)
         if misses:
             err.print(f"below the baseline {baseline.name}: " + "; ".join(misses))
             raise typer.Exit(1)
@@ -171,10 +172,10 @@ def eval_list() -> None:
         rows = s.evals.runs(readable=s.access.readable(OPERATOR))
     table = Table("id", "status", "set", "prompt", "model", "hit@k", "key facts", "created")
     for r in rows:
-        sm = r["summary"]
-        table.add_row(r["id"], r["status"], r["set_name"], r["prompt"], r["model_id"],
+        sm = r.summary
+        table.add_row(r.id, r.status, r.set_name, r.prompt, r.model_id,
                       str(sm.get("hit_at_k", "-")), str(sm.get("key_fact_coverage", "-")),
-                      r["created_at"][:16])
+                      r.created_at[:16])
     out.print(table)
 
 
@@ -182,7 +183,7 @@ def eval_list() -> None:
 def eval_show(run_id: Annotated[str, typer.Argument()]) -> None:
     """A run's settings and summary."""
     with services() as s:
-        _summary(s.evals.get(run_id, readable=s.access.readable(OPERATOR), results=False))
+        _summary(s.evals.overview(run_id, readable=s.access.readable(OPERATOR)))
 
 
 @eval_cli.command("report")
@@ -206,16 +207,14 @@ def eval_compare(a: Annotated[str, typer.Argument(help="Baseline run id.")],
         readable = s.access.readable(OPERATOR)
         result = s.evals.compare(a, b, readable=readable)
         if output is not None:
-            output.write_text(str(s.evals.compare(a, b, readable=readable, html=True)),
-                              encoding="utf-8")
-    assert isinstance(result, dict)
+            output.write_text(s.evals.compare_html(a, b, readable=readable), encoding="utf-8")
     table = Table("metric", "A", "B", "B - A", "95% interval", "beyond noise")
-    for name, m in result["metrics"].items():
-        table.add_row(name, f"{m['a']:.4f}", f"{m['b']:.4f}", f"{m['diff']:+.4f}",
-                      f"[{m['ci95'][0]:+.4f}, {m['ci95'][1]:+.4f}]",
-                      "yes" if m["significant"] else "no")
+    for name, m in result.metrics.items():
+        table.add_row(name, f"{m.a:.4f}", f"{m.b:.4f}", f"{m.diff:+.4f}",
+                      f"[{m.ci95[0]:+.4f}, {m.ci95[1]:+.4f}]",
+                      "yes" if m.significant else "no")
     out.print(table)
-    out.print(f"wins for B: {len(result['wins'])}, losses: {len(result['losses'])}")
+    out.print(f"wins for B: {len(result.wins)}, losses: {len(result.losses)}")
 
 
 # -- prompts -----------------------------------------------------------------------------
@@ -225,15 +224,15 @@ def prompts_list() -> None:
     with services() as s:
         rows = s.prompts.catalogue()
     for p in rows:
-        versions = ", ".join(f"{v['version']} ({v['zone']})" for v in p["versions"])
-        out.print(f"[bold]{p['id']}[/]: production {p['production']}; versions {versions}")
+        versions = ", ".join(f"{v.version} ({v.zone})" for v in p.versions)
+        out.print(f"[bold]{p.id}[/]: production {p.production}; versions {versions}")
 
 
 @prompts_cli.command("show")
 def prompts_show(ref: Annotated[str, typer.Argument(help="answer or answer@2")]) -> None:
     """A version's template, gate and the prompt's promotion history."""
     with services() as s:
-        out.print_json(json.dumps(s.prompts.show(ref)))
+        out.print_json(s.prompts.show(ref).model_dump_json())
 
 
 @prompts_cli.command("new")
@@ -257,7 +256,7 @@ def prompts_new(
             user=str(data.get("user", "")), context_item=data.get("context_item"),
             stop=data.get("stop"), description=str(data.get("description", "")),
             change_note=note, gate=data.get("gate"))
-    out.print(f"added {view['ref']} ({view['zone']})")
+    out.print(f"added {view.ref} ({view.zone})")
 
 
 @prompts_cli.command("pilot")
@@ -267,7 +266,7 @@ def prompts_pilot(ref: Annotated[str, typer.Argument(help="answer@2")],
     """Let agents opt into a version (or take it back to exploration)."""
     with services() as s:
         view = s.prompts.set_zone(OPERATOR, ref, "exploration" if back else "pilot")
-    out.print(f"{view['ref']} is in {view['zone']}")
+    out.print(f"{view.ref} is in {view.zone}")
 
 
 @prompts_cli.command("promote")
@@ -276,11 +275,11 @@ def prompts_promote(ref: Annotated[str, typer.Argument(help="answer@2")],
                     ) -> None:
     """Make a version the production one, if the run meets its gate (admin approval)."""
     with services() as s:
-        gate_set = s.prompts.show(ref)["gate"].get("set", "")
-        view = s.prompts.promote(OPERATOR, ref, s.evals.get(
-            run, readable=s.access.readable(OPERATOR), results=False),
+        gate_set = s.prompts.show(ref).gate.get("set", "")
+        view = s.prompts.promote(OPERATOR, ref, s.evals.overview(
+            run, readable=s.access.readable(OPERATOR)),
             gate_set_hash=s.evals.current_hash(gate_set))
-    out.print(f"{view['ref']} is in production")
+    out.print(f"{view.ref} is in production")
 
 
 @prompts_cli.command("rollback")
@@ -288,4 +287,4 @@ def prompts_rollback(prompt_id: Annotated[str, typer.Argument(help="answer")]) -
     """Restore the production version from before the last promotion."""
     with services() as s:
         view = s.prompts.rollback(OPERATOR, prompt_id)
-    out.print(f"{view['ref']} is back in production")
+    out.print(f"{view.ref} is back in production")

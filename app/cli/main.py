@@ -5,7 +5,6 @@ Every failure is one clear line on stderr and exit status 1, never a traceback.
 
 from __future__ import annotations
 
-import json
 import sys
 from pathlib import Path
 from typing import Annotated
@@ -15,16 +14,14 @@ from rich.console import Console
 from rich.progress import BarColumn, MofNCompleteColumn, Progress, TextColumn, TimeElapsedColumn
 from rich.table import Table
 
+from app.answering.records import Answer
 from app.cli.access import OPERATOR, audit_cli, grants_cli, teams_cli, tokens_cli, users_cli
 from app.cli.evaluation import eval_cli, prompts_cli
 from app.cli.review import review_cli
-from app.core.errors import VraagbaakError
+from app.core.errors import translate
 from app.core.settings import Settings
 from app.knowledge.indexing import SyncReport
 from app.wiring import Services, build_services
-from ingest.scanning import RootError
-from ingest.snapshots import SnapshotError
-from models.errors import ModelError
 
 cli = typer.Typer(
     help="Vraagbaak: cited answers from your internal documents, on your own machine.",
@@ -125,32 +122,29 @@ def ask(
     try:
         asker = services.identity.as_user(user) if user else OPERATOR
         readable = services.access.readable(asker)
-        answers = services.answers
-        prepared = answers.prepare(question, collection or [], allowed=readable, asker=asker)
-        stream = answers.start(prepared)
-        parts: list[str] = []
-        if stream is not None:
-            for token in stream:
-                parts.append(token)
-                if not as_json:
-                    err.print(token, end="", style="dim", highlight=False)
-            if not as_json:
-                err.print()
-        final = answers.finish(prepared, "".join(parts), stream, channel="cli")
+        answering = services.answers.stream(question, collection or [], allowed=readable,
+                                            asker=asker, channel="cli")
+        for event in answering:
+            if isinstance(event, Answer):
+                final = event
+            elif not as_json:
+                err.print(event.text, end="", style="dim", highlight=False)
+        if not as_json and not answering.refused:
+            err.print()
     finally:
         services.close()
     if as_json:
-        out.print_json(json.dumps(final))
+        out.print_json(final.model_dump_json())
         return
-    out.print(f"\n[bold]{final['answer']}[/]\n")
-    for s in final["sentences"]:
-        mark = "[green]supported[/]" if s["supported"] else "[red]not supported[/]"
-        out.print(f"  {mark}: {s['text']}")
-    for c in final["citations"]:
-        where = c["document"] + (f", page {c['page']}" if c["page"] else "") + (
-            f", {c['heading']}" if c["heading"] else "")
-        out.print(f"  [{c['n']}] {where}{' (inferred)' if c['inferred'] else ''}\n"
-                  f"      “{c['quote']}”")
+    out.print(f"\n[bold]{final.answer}[/]\n")
+    for s in final.sentences:
+        mark = "[green]supported[/]" if s.supported else "[red]not supported[/]"
+        out.print(f"  {mark}: {s.text}")
+    for c in final.citations:
+        where = c.document + (f", page {c.page}" if c.page else "") + (
+            f", {c.heading}" if c.heading else "")
+        out.print(f"  [{c.n}] {where}{' (inferred)' if c.inferred else ''}\n"
+                  f"      “{c.quote}”")
 
 
 @cli.command("collections")
@@ -165,19 +159,21 @@ def list_collections() -> None:
     table = Table("name", "language", "documents", "chunks", "readers", "snapshot",
                   "indexed at")
     for r in rows:
-        g = grants[r["name"]]
+        g = grants[r.name]
         readers = ", ".join((["everyone"] if g["everyone"] else []) + g["teams"]) or "admins"
-        table.add_row(r["name"], r["language"], str(r["documents"]), str(r["chunks"]),
-                      readers, r["snapshot_id"] or "-", r["indexed_at"] or "-")
+        table.add_row(r.name, r.language, str(r.documents), str(r.chunks),
+                      readers, r.snapshot_id or "-", r.indexed_at or "-")
     out.print(table)
 
 
 def main() -> None:
     try:
         cli()
-    except (VraagbaakError, ModelError, RootError, SnapshotError) as exc:
-        err.print(f"error: {getattr(exc, 'message', None) or exc}", highlight=False,
-                  soft_wrap=True)
+    except Exception as exc:
+        domain = translate(exc, operator=True)  # the operator may read the model paths
+        if domain is None:
+            raise
+        err.print(f"error: {domain.message}", highlight=False, soft_wrap=True)
         sys.exit(1)
     except KeyboardInterrupt:
         sys.exit(130)

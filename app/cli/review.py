@@ -12,7 +12,7 @@ from __future__ import annotations
 
 import sys
 from pathlib import Path
-from typing import Annotated, Any
+from typing import Annotated
 
 import typer
 from rich.console import Console
@@ -21,8 +21,8 @@ from rich.table import Table
 from app.cli.access import services
 from app.core.errors import InvalidInput
 from app.core.principal import Principal
-from app.review.queue import QueueFilter, Rating
-from app.review.tables import REASONS, RUBRIC
+from app.review.records import Draft, QueueFilter, Rating
+from app.review.vocabulary import REASONS, RUBRIC, SCORE_MAX, SCORE_MIN, STATES
 from app.wiring import Services
 
 out = Console()
@@ -32,7 +32,7 @@ User = Annotated[str, typer.Option("--user", "-u", envvar="VRAAGBAAK_USER",
                                    help="The reviewer you are (needs the reviewer role).")]
 DraftId = Annotated[str, typer.Argument(help="The draft id (from `review list`).")]
 Scores = Annotated[str, typer.Option(
-    help=f"Rubric 1-5 as {','.join(RUBRIC)}, e.g. 5,4,5,5.")]
+    help=f"Rubric {SCORE_MIN}-{SCORE_MAX} as {','.join(RUBRIC)}, e.g. 5,4,5,5.")]
 Comment = Annotated[str, typer.Option(help="Comment for the agent.")]
 
 
@@ -42,31 +42,32 @@ def _as(s: Services, username: str) -> tuple[Principal, frozenset[str]]:
 
 
 def _scores(text: str) -> dict[str, int]:
+    """``5,4,5,5`` as a rating of the rubric, in its order (the queue checks the range)."""
     parts = text.split(",")
     if len(parts) != len(RUBRIC) or not all(p.strip().isdigit() for p in parts):
-        raise InvalidInput(f"--scores takes four numbers 1-5: {','.join(RUBRIC)}",
-                           code="invalid_scores")
+        raise InvalidInput(f"--scores takes four numbers {SCORE_MIN}-{SCORE_MAX}: "
+                           f"{','.join(RUBRIC)}", code="invalid_scores")
     return {k: int(v) for k, v in zip(RUBRIC, parts, strict=True)}
 
 
-def _show(d: dict[str, Any]) -> None:
-    out.print(f"[bold]{d['draft_id']}[/] {d['state']} (ticket {d['ticket_id'] or '-'}, "
-              f"{', '.join(d['collections'])}, {d['prompt']}, {d['model']})")
-    out.print(f"question: {d['question']}")
-    out.print(f"\n[bold]text[/]:\n{d['text'] or '(the model refused: write the reply)'}\n")
-    for s in d.get("sentences", []):
-        mark = "[green]supported[/]" if s["supported"] else "[red]not supported[/]"
-        out.print(f"  {mark}: {s['text']}")
-    for c in d.get("citations", []):
-        out.print(f"  [{c['n']}] {c['document']}: “{c['quote']}”")
-    if d.get("decision"):
-        out.print(f"decision: {d['decision']}")
+def _show(d: Draft) -> None:
+    out.print(f"[bold]{d.draft_id}[/] {d.state} (ticket {d.ticket_id or '-'}, "
+              f"{', '.join(d.collections)}, {d.prompt}, {d.model})")
+    out.print(f"question: {d.question}")
+    out.print(f"\n[bold]text[/]:\n{d.text or '(the model refused: write the reply)'}\n")
+    for s in d.sentences:
+        mark = "[green]supported[/]" if s.supported else "[red]not supported[/]"
+        out.print(f"  {mark}: {s.text}")
+    for c in d.citations:
+        out.print(f"  [{c.n}] {c.document}: “{c.quote}”")
+    if d.decision:
+        out.print(f"decision: {d.decision.model_dump(mode='json')}")
 
 
 @review_cli.command("list")
 def review_list(
     user: User,
-    state: Annotated[str | None, typer.Option(help="pending, in_review, approved, ...")] = None,
+    state: Annotated[str | None, typer.Option(help=f"One of {', '.join(STATES)}.")] = None,
     collection: Annotated[str | None, typer.Option()] = None,
     mine: Annotated[bool, typer.Option("--mine", help="Only drafts I hold.")] = False,
 ) -> None:
@@ -77,12 +78,12 @@ def review_list(
                             assignee=user if mine else None)
         result = s.review.queue(reviewer, readable=readable, where=where)
     table = Table("id", "state", "age (min)", "ticket", "collections", "assignee", "question")
-    for d in result["drafts"]:
-        table.add_row(d["draft_id"], d["state"], f"{d['age_s'] / 60:.0f}", d["ticket_id"],
-                      ", ".join(d["collections"]), d["assignee"] or "-", d["question"][:60])
+    for d in result.drafts:
+        table.add_row(d.draft_id, d.state, f"{d.age_s / 60:.0f}", d.ticket_id,
+                      ", ".join(d.collections), d.assignee or "-", d.question[:60])
     out.print(table)
-    oldest = result["oldest_pending_age_s"]
-    out.print(f"{result['counts']}; oldest pending: "
+    oldest = result.oldest_pending_age_s
+    out.print(f"{result.counts}; oldest pending: "
               f"{'-' if oldest is None else f'{oldest / 60:.0f} min'}")
 
 
@@ -100,7 +101,8 @@ def review_claim(draft_id: DraftId, user: User) -> None:
     with services() as s:
         reviewer, readable = _as(s, user)
         d = s.review.claim(draft_id, reviewer, readable=readable)
-    out.print(f"claimed {draft_id} until {d['claim_expires_at']}")
+    expires = d.claim_expires_at.isoformat() if d.claim_expires_at else "-"
+    out.print(f"claimed {draft_id} until {expires}")
 
 
 @review_cli.command("release")
@@ -127,7 +129,7 @@ def review_approve(
         _claim_if_pending(s, draft_id, reviewer, readable)
         d = s.review.approve(draft_id, reviewer, Rating(_scores(scores), comment),
                              readable=readable, text=text)
-    out.print(f"approved {draft_id} (edit distance {d['edit_distance']})")
+    out.print(f"approved {draft_id} (edit distance {d.edit_distance})")
 
 
 @review_cli.command("reject")
@@ -159,5 +161,5 @@ def review_request_changes(draft_id: DraftId, user: User,
 
 def _claim_if_pending(s: Services, draft_id: str, reviewer: Principal,
                       readable: frozenset[str]) -> None:
-    if s.review.get(draft_id, reviewer, readable=readable)["state"] == "pending":
+    if s.review.get(draft_id, reviewer, readable=readable).state == "pending":
         s.review.claim(draft_id, reviewer, readable=readable)

@@ -12,9 +12,20 @@ they never carry a stack trace or a server path.
     ├── Busy (503 + Retry-After): the LLM queue is full
     │   └── RateLimited (429 + Retry-After): this caller asked too often
     └── Unavailable (503)
+
+The layers below the app (``models``, ``ingest``) raise their own exceptions; ``translate`` is
+the one place that turns them into these, for the HTTP error handler, the CLI's error line and
+the messages background jobs keep.
 """
 
 from __future__ import annotations
+
+from ingest.scanning import RootError
+from ingest.snapshots import SnapshotError
+from models.errors import ModelError
+
+# what ``translate`` knows: the HTTP layer installs a handler for each
+LOWER_LAYER_ERRORS: tuple[type[Exception], ...] = (ModelError, RootError, SnapshotError)
 
 
 class VraagbaakError(Exception):
@@ -75,3 +86,24 @@ class RateLimited(Busy):
 class Unavailable(VraagbaakError):
     status = 503
     code = "unavailable"
+
+
+def translate(exc: BaseException, *, operator: bool = False) -> VraagbaakError | None:
+    """The domain error for ``exc`` (itself if it is one), or None for a bug.
+
+    A missing or failing model is 503 ``model_unavailable``: the request was fine, the server
+    can't serve it now. Its message names the model only for the ``operator`` (the CLI, run on
+    the server by whoever configured the model paths); an HTTP caller gets no server path.
+    """
+    if isinstance(exc, VraagbaakError):
+        return exc
+    if isinstance(exc, ModelError):
+        return Unavailable(str(exc) if operator else "a model this request needs is not "
+                           "available on the server; the server log says which",
+                           code="model_unavailable")
+    if isinstance(exc, RootError):  # its message names no path
+        return InvalidInput(str(exc), code="invalid_folder")
+    if isinstance(exc, SnapshotError):
+        return Unavailable(str(exc), code="index_unavailable")
+    return None
+

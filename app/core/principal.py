@@ -10,6 +10,11 @@ from __future__ import annotations
 import getpass
 import os
 from dataclasses import dataclass, field
+from typing import Literal
+
+Via = Literal["token", "session", "cli"]
+"""How the caller proved who they are: an API token, a sign-in session, or the server's own
+command line."""
 
 
 @dataclass(frozen=True)
@@ -18,7 +23,7 @@ class Principal:
     username: str
     roles: frozenset[str]
     teams: frozenset[str] = field(default_factory=frozenset)
-    via: str = "token"  # token | session | cli
+    via: Via = "token"
     credential_id: str | None = None  # the token or session id: the rate-limit key
 
     @property

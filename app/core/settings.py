@@ -3,17 +3,40 @@
 Nested fields use ``__`` (``VRAAGBAAK_LLM__BACKEND=openai``). Nothing here touches the disk or
 loads a model: ``create_app`` and the CLI do that from a ``Settings`` instance, so tests can build
 as many isolated services as they like.
+
+Secrets (the LLM server's API key, the webhook signing key) are ``SecretStr``: a repr, a log
+line or ``model_dump`` shows ``**********``, and the one place that needs the value calls
+``get_secret_value()``. The database URL stays a plain string (the engine and the tools need
+it), but wherever it is shown (``repr``, ``audit_view``) SQLAlchemy renders it without its
+password.
 """
 
 from __future__ import annotations
 
-import re
+from collections.abc import Iterator
 from pathlib import Path
 from typing import Any, Literal
 
 from limits import parse
-from pydantic import BaseModel, Field, field_validator, model_validator
+from pydantic import BaseModel, Field, SecretStr, field_validator, model_validator
 from pydantic_settings import BaseSettings, SettingsConfigDict
+from sqlalchemy.engine import make_url
+from sqlalchemy.exc import ArgumentError
+
+
+def shown_url(url: str) -> str:
+    """A database URL fit to show or log: SQLAlchemy's own rendering with the password as
+    ``***`` (also a ``password=`` query parameter); an unparseable URL is not shown at all,
+    since nobody can tell where its password is."""
+    if not url:
+        return url
+    try:
+        parsed = make_url(url)
+    except ArgumentError:
+        return "[unparseable database URL]"
+    if "password" in parsed.query:
+        parsed = parsed.update_query_dict({"password": "***"})
+    return parsed.render_as_string(hide_password=True)
 
 
 class LLMSettings(BaseModel):
@@ -31,7 +54,8 @@ class LLMSettings(BaseModel):
     )
     base_url: str = Field(
         "", description="OpenAI-compatible server URL, e.g. http://127.0.0.1:8080/v1")
-    api_key: str = Field("", description="Bearer token for the OpenAI-compatible server, if any.")
+    api_key: SecretStr = Field(
+        SecretStr(""), description="Bearer token for the OpenAI-compatible server, if any.")
     context_tokens: int = Field(4096, ge=512, description="llama.cpp context window (n_ctx).")
     threads: int = Field(2, ge=1, description="llama.cpp n_threads and n_threads_batch.")
     extra_buffer_types: bool = Field(
@@ -49,8 +73,7 @@ class RetrievalSettings(BaseModel):
 
     candidates: int = Field(
         50, ge=5, le=500, description="Hits taken from each index before fusion.")
-    # rrf_k=10, lexical_weight=1.5 from the grid in bench/retrieval_quality.py: beats BM25
-    # alone on hit@5 on all three sets (demo, scifact, cmu_wiki_qa), best scifact nDCG@10
+    # rrf_k and lexical_weight come from the grid in bench/retrieval_quality.py (results: README)
     rrf_k: int = Field(10, ge=1, description="Reciprocal rank fusion constant.")
     dense_weight: float = Field(1.0, ge=0, description="Weight of the dense ranking in fusion.")
     lexical_weight: float = Field(1.5, ge=0, description="Weight of the BM25 ranking in fusion.")
@@ -112,9 +135,9 @@ class ReviewSettings(BaseModel):
     webhook_urls: list[str] = Field(
         default_factory=list, description="URLs that get every approved draft as signed JSON "
         "(JSON list in the environment: '[\"https://tickets.local/hook\"]').")
-    webhook_secret: str = Field(
-        "", description="HMAC-SHA256 key for the X-Vraagbaak-Signature header; at least 16 "
-        "characters when webhook_urls is set in production.")
+    webhook_secret: SecretStr = Field(
+        SecretStr(""), description="HMAC-SHA256 key for the X-Vraagbaak-Signature header; at "
+        "least 16 characters when webhook_urls is set in production.")
     webhook_max_attempts: int = Field(6, ge=1, le=50, description="Deliveries tried this "
                                       "often, with exponential backoff, then marked failed.")
     webhook_backoff_s: float = Field(2.0, gt=0, description="Delay before the 2nd attempt; "
@@ -129,7 +152,8 @@ class Settings(BaseSettings):
     """All configuration of a Vraagbaak process."""
 
     model_config = SettingsConfigDict(
-        env_prefix="VRAAGBAAK_", env_nested_delimiter="__", extra="ignore"
+        env_prefix="VRAAGBAAK_", env_nested_delimiter="__", extra="ignore",
+        hide_input_in_errors=True,  # an error must not print a secret or the database URL
     )
 
     environment: Literal["development", "production"] = Field(
@@ -151,8 +175,9 @@ class Settings(BaseSettings):
     embedding_batch_size: int = Field(32, ge=1, description="Sentences per embedding batch.")
     embedding_precision: Literal["auto", "float32", "bfloat16"] = Field(
         "auto", description="Precision of batch embedding (ingest). 'auto': bfloat16 where the "
-        "CPU multiplies it natively (Intel AMX / AVX512-BF16; 2.4-2.6x faster here, cosine to "
-        "float32 >= 0.99997), else float32. Queries are always embedded in float32.")
+        "CPU multiplies it natively (Intel AMX / AVX512-BF16), which is faster there and gives "
+        "vectors close enough to share one index with float32 ones; else float32. Queries are "
+        "always embedded in float32.")
     embedding_threads: int = Field(
         1, ge=0, description="torch threads for embedding (0: torch's default, all cores). "
         "1 keeps searches fast while the LLM uses the cores; `vraagbaak ingest` uses all.")
@@ -169,17 +194,23 @@ class Settings(BaseSettings):
 
     @model_validator(mode="after")
     def _no_placeholder_secret_in_production(self) -> Settings:
-        secret = self.review.webhook_secret
+        secret = self.review.webhook_secret.get_secret_value()
         if self.environment == "production" and self.review.webhook_urls and (
                 secret.lower() in PLACEHOLDER_SECRETS or len(secret) < 16):
             raise ValueError("review.webhook_secret must be a real secret (16+ characters) "
                              "when webhooks are configured in production")
         return self
 
+    def __repr_args__(self) -> Iterator[tuple[str | None, Any]]:
+        """The repr (and ``str``) shows the database URL without its password; ``SecretStr``
+        fields already show as ``**********``."""
+        for name, value in super().__repr_args__():
+            yield name, shown_url(value) if name == "database_url" else value
+
     def audit_view(self) -> dict[str, Any]:
-        """Every setting as one flat ``a.b -> value`` map for the audit trail (the audit log
-        redacts secret-named keys such as ``llm.api_key``; the database URL loses its
-        password here)."""
+        """Every setting as one flat ``a.b -> value`` map for the audit trail. Secrets show as
+        ``**********`` (and the audit log redacts secret-named keys such as ``llm.api_key``);
+        the database URL loses its password here."""
         flat: dict[str, Any] = {}
 
         def walk(prefix: str, value: Any) -> None:
@@ -190,7 +221,7 @@ class Settings(BaseSettings):
                 flat[prefix] = value
 
         walk("", self.model_dump(mode="json"))
-        flat["database_url"] = re.sub(r"://([^:/@]+):[^@]*@", r"://\1:***@", self.database_url)
+        flat["database_url"] = shown_url(self.database_url)
         return flat
 
     @property

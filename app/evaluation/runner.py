@@ -4,7 +4,8 @@ For every answerable question the fused search is scored against its expected do
 (hit@k, recall@k, reciprocal rank@10, nDCG@10, document level as in ``eval.retrieval``). Then
 the question is prepared the way chat prepares it, so the refusal decision is measured even in
 a retrieval-only run (it needs no LLM); a full run also generates the answer and scores it
-with ``eval.answer_metrics``. Rows are plain dicts so a run stores and reports them as JSON.
+with ``eval.answer_metrics``. Rows are plain dicts so a run stores and reports them as JSON;
+the typed ``Answer`` is dumped into them here, at the edge of the pure ``eval`` package.
 """
 
 from __future__ import annotations
@@ -21,8 +22,9 @@ from eval.answer_metrics import refusal_outcome, score_answer
 from eval.retrieval import hit_at_k, ndcg_at_k, recall_at_k, reciprocal_rank, unique_documents
 from eval.runner import RunConfig
 from eval.sets_format import EvalQuestion
+from prompts.zones import ZONES as ANY_ZONE
 
-ANY_ZONE = ("exploration", "pilot", "production")
+CITATION_FIELDS = {"n", "document", "page", "quote", "inferred"}  # what a run row keeps
 
 
 def run_question(q: EvalQuestion, config: RunConfig, *, search: SearchService,
@@ -53,14 +55,13 @@ def run_question(q: EvalQuestion, config: RunConfig, *, search: SearchService,
         return row
     answer = answers.answer(q.question, collections, allowed=allowed, asker=evaluator,
                             prompt=config.prompt, channel="eval", zones=ANY_ZONE, k=config.k)
-    row |= {"answer_id": answer["answer_id"], "answer": answer["answer"],
-            "refused": answer["refused"], "prompt": answer["prompt"], "model": answer["model"],
-            "citations": [{k: c[k] for k in ("n", "document", "page", "quote", "inferred")}
-                          for c in answer["citations"]],
-            "sentences": answer["sentences"],
-            "latency_ms": answer["latency_ms"].get("total")}
-    row |= score_answer(answer, key_facts=q.key_facts, expected_documents=q.expected_documents,
-                        must_refuse=q.must_refuse)
+    row |= {"answer_id": answer.answer_id, "answer": answer.answer,
+            "refused": answer.refused, "prompt": answer.prompt, "model": answer.model,
+            "citations": [c.model_dump(include=CITATION_FIELDS) for c in answer.citations],
+            "sentences": [s.model_dump() for s in answer.sentences],
+            "latency_ms": answer.latency_ms.get("total")}
+    row |= score_answer(answer.model_dump(), key_facts=q.key_facts,
+                        expected_documents=q.expected_documents, must_refuse=q.must_refuse)
     if row.get("hit_at_k") == 0.0:
         row["failed_checks"].append("retrieval_miss")
     return row

@@ -3,55 +3,68 @@ question, store the results with everything needed to reproduce them, report and
 
 A run records the set's name and SHA-256, the resolved prompt version (``answer`` becomes
 ``answer@3``), the model id, the index snapshot of every collection the set uses and the
-retrieval settings. One run executes at a time per process (it shares the cores and the LLM
-with chat); while the LLM queue is full, the run waits instead of failing.
+retrieval settings. One run executes at a time per process (``app.core.background``: it shares
+the cores and the LLM with chat); while the LLM queue is full, the run waits instead of
+failing, and a server stopping mid-run stops it after the question in flight.
 """
 
 from __future__ import annotations
 
-import logging
-import threading
 import time
 import uuid
 from collections.abc import Callable
 from collections.abc import Collection as Names
-from concurrent.futures import ThreadPoolExecutor
+from functools import partial
 from pathlib import Path
 from typing import Any
 
-from sqlalchemy import select, update
+from sqlalchemy import select
 from sqlalchemy.orm import Session, defer, sessionmaker
 
 from app.answering.llm_worker import LLMWorker
 from app.answering.service import AnswerService, with_worker
 from app.audit.log import AuditLog
-from app.core.errors import Busy, Conflict, InvalidInput, NotFound, VraagbaakError
+from app.core.background import BackgroundJobs
+from app.core.errors import Busy, Conflict, InvalidInput, NotFound
 from app.core.names import NAME
 from app.core.principal import Principal
 from app.core.settings import Settings
 from app.core.tables import utcnow
-from app.evaluation.runner import ANY_ZONE, run_question
-from app.evaluation.tables import EvalRun
+from app.evaluation.records import (
+    Comparison,
+    EvalRun,
+    EvalRunOverview,
+    QuestionSet,
+    RunProgress,
+    RunSettings,
+    UnreadableSet,
+    UploadedSet,
+)
+from app.evaluation.runner import run_question
+from app.evaluation.tables import EvalRun as EvalRunRow
 from app.knowledge.search import SearchService
 from app.knowledge.tables import Collection
 from app.prompt_library.store import PromptStore
-from eval.compare import compare
+from eval.compare import compare as compare_runs
 from eval.reports import compare_html, run_html
 from eval.runner import RunConfig, set_hash, summarise
 from eval.sets_format import EvalQuestion, SetFormatError, dump_set, load_set, parse_lines
 from models.errors import ModelError
 from models.llm import LLMProtocol
+from prompts.zones import ZONES
 
-log = logging.getLogger("vraagbaak.eval")
 BUILT_IN = Path(__file__).resolve().parents[2] / "eval" / "sets"
-ACTIVE = ("queued", "running")
 
 
-class EvalRunService:
+class EvalRunService(BackgroundJobs):
+    """Question sets, and evaluation runs over them: started here, run on the worker thread
+    (or in the caller's, for the CLI), then read, reported and compared."""
+
     def __init__(self, sessions: sessionmaker[Session], search: SearchService,
                  answers: AnswerService, prompts: PromptStore, audit: AuditLog,
                  settings: Settings, llm_factory: Callable[[str], LLMProtocol]) -> None:
-        self._sessions = sessions
+        super().__init__(sessions, EvalRunRow, name="eval", label="evaluation run",
+                         interrupted="the server stopped during this run")
         self._search = search
         self._answers = answers
         self._prompts = prompts
@@ -59,8 +72,6 @@ class EvalRunService:
         self._settings = settings
         self._llm_factory = llm_factory
         self._uploaded = settings.data_dir / "eval-sets"
-        self._pool = ThreadPoolExecutor(max_workers=1, thread_name_prefix="eval")
-        self._stopping = threading.Event()  # set on shutdown: a run stops between questions
 
     # -- sets ----------------------------------------------------------------------------
     def current_hash(self, name: str) -> str | None:
@@ -71,6 +82,7 @@ class EvalRunService:
             return None
 
     def set_path(self, name: str) -> Path:
+        """The file of the set named ``name``: built-in sets first, then uploaded ones."""
         if not NAME.match(name):
             raise InvalidInput("set names are lower-case letters, digits, - and _",
                                code="invalid_set_name")
@@ -79,21 +91,22 @@ class EvalRunService:
                 return folder / f"{name}.jsonl"
         raise NotFound(f"question set '{name}' not found", code="set_not_found")
 
-    def sets(self) -> list[dict[str, Any]]:
-        out: list[dict[str, Any]] = []
+    def sets(self) -> list[QuestionSet | UnreadableSet]:
+        """Built-in and uploaded sets; one that no longer parses is listed with the reason."""
+        out: list[QuestionSet | UnreadableSet] = []
         for origin, folder in (("built-in", BUILT_IN), ("uploaded", self._uploaded)):
             for path in sorted(folder.glob("*.jsonl")):
                 try:
                     questions = load_set(path)
                 except SetFormatError as exc:
-                    out.append({"name": path.stem, "origin": origin, "error": str(exc)})
+                    out.append(UnreadableSet(name=path.stem, origin=origin, error=str(exc)))
                     continue
-                out.append({"name": path.stem, "origin": origin, "questions": len(questions),
-                            "must_refuse": sum(q.must_refuse for q in questions),
-                            "sha256": set_hash(path)})
+                out.append(QuestionSet(name=path.stem, origin=origin, questions=len(questions),
+                                       must_refuse=sum(q.must_refuse for q in questions),
+                                       sha256=set_hash(path)))
         return out
 
-    def upload_set(self, actor: Principal, name: str, text: str) -> dict[str, Any]:
+    def upload_set(self, actor: Principal, name: str, text: str) -> UploadedSet:
         """Store a new set after validating every line (errors name the line)."""
         if not NAME.match(name):
             raise InvalidInput("set names are lower-case letters, digits, - and _",
@@ -113,12 +126,12 @@ class EvalRunService:
         dump_set(questions, path)
         self._audit.record(actor.actor, "eval_set_uploaded", name, questions=len(questions),
                            sha256=set_hash(path))
-        return {"name": name, "questions": len(questions), "sha256": set_hash(path)}
+        return UploadedSet(name=name, questions=len(questions), sha256=set_hash(path))
 
     # -- runs ----------------------------------------------------------------------------
     def start(self, evaluator: Principal, set_name: str, config: RunConfig, *,
               readable: Names[str], wait: bool = False,
-              progress: Callable[[int, int], None] | None = None) -> dict[str, Any]:
+              progress: Callable[[int, int], None] | None = None) -> EvalRun:
         """Queue a run (``wait``: run it here and return when done, for the CLI)."""
         path = self.set_path(set_name)
         try:
@@ -129,21 +142,22 @@ class EvalRunService:
         for name in needed:
             if name not in readable:
                 raise NotFound(f"collection '{name}' not found", code="collection_not_found")
-        template = self._prompts.get(config.prompt, zones=ANY_ZONE)
-        try:
+        template = self._prompts.get(config.prompt, zones=ZONES)
+        try:  # the caller named this model: a missing one is their input's fault
             llm = self._llm_factory(config.model) if config.model else None
         except ModelError as exc:
             raise InvalidInput(str(exc), code="model_not_found") from None
         model_id = llm.model_id if llm is not None else self._answers.model_id
+        settings = RunSettings(prompt=template.ref, model=config.model, k=config.k,
+                               retrieval_only=config.retrieval_only,
+                               retrieval=self._settings.retrieval.model_dump())
         with self._sessions() as session:
             snapshots = dict(session.execute(select(Collection.name, Collection.snapshot_id)
                                              .where(Collection.name.in_(needed))).all())
-            run = EvalRun(id=uuid.uuid4().hex, created_by=evaluator.actor, set_name=set_name,
-                          set_hash=set_hash(path), prompt=template.ref, model_id=model_id,
-                          config=config.as_dict() | {
-                              "prompt": template.ref,
-                              "retrieval": self._settings.retrieval.model_dump()},
-                          snapshot_ids=snapshots, questions_total=len(questions))
+            run = EvalRunRow(id=uuid.uuid4().hex, created_by=evaluator.actor,
+                             set_name=set_name, set_hash=set_hash(path), prompt=template.ref,
+                             model_id=model_id, config=settings.model_dump(),
+                             snapshot_ids=snapshots, questions_total=len(questions))
             session.add(run)
             session.commit()
         self._audit.record(evaluator.actor, "eval_run_started", run.id, set=set_name,
@@ -155,7 +169,7 @@ class EvalRunService:
         if wait:
             self._execute(*job)
         else:
-            self._pool.submit(self._execute, *job)
+            self.submit(self._execute, *job)
         return self.get(run.id, readable=readable)
 
     def _execute(self, run_id: str, questions: list[EvalQuestion], config: RunConfig,
@@ -166,36 +180,31 @@ class EvalRunService:
         answers = self._answers if worker is None else with_worker(self._answers, worker)
         if worker is not None:
             worker.start()
-        self._update(run_id, status="running")
+        self.update(run_id, status="running")
+        write = self.progress(run_id)
         rows: list[dict[str, Any]] = []
-        last = 0.0
         try:
             for i, q in enumerate(questions, start=1):
-                if self._stopping.is_set():
-                    self._update(run_id, status="interrupted", results=rows,
-                                 finished_at=utcnow(), message="the server stopped during "
-                                 f"this run, after {i - 1} of {len(questions)} questions")
+                if self.stopping:
+                    self.update(run_id, status="interrupted", results=rows,
+                                finished_at=utcnow(), message="the server stopped during "
+                                f"this run, after {i - 1} of {len(questions)} questions")
                     return
-                rows.append(self._patiently(lambda q=q: run_question(  # type: ignore[misc]
-                    q, config, search=self._search, answers=answers, evaluator=evaluator,
-                    allowed=allowed)))
+                rows.append(self._patiently(partial(
+                    run_question, q, config, search=self._search, answers=answers,
+                    evaluator=evaluator, allowed=allowed)))
                 if progress is not None:
                     progress(i, len(questions))
-                if time.monotonic() - last > 0.5 or i == len(questions):
-                    last = time.monotonic()
-                    self._update(run_id, questions_done=i)
+                write(force=i == len(questions), questions_done=i)
             summary = summarise(rows, config)
-            self._update(run_id, status="succeeded", results=rows, summary=summary,
-                         finished_at=utcnow(), message="done")
+            self.update(run_id, status="succeeded", results=rows, summary=summary,
+                        finished_at=utcnow(), message="done")
             self._audit.record(evaluator.actor, "eval_run_finished", run_id, status="succeeded",
                                summary=summary)
         except Exception as exc:
-            if not isinstance(exc, VraagbaakError | ModelError):
-                log.exception("evaluation run %s failed", run_id)
-            message = getattr(exc, "message", None) or (
-                str(exc) if isinstance(exc, ModelError) else f"{type(exc).__name__}; see the log")
-            self._update(run_id, status="failed", results=rows, finished_at=utcnow(),
-                         message=message)
+            message = self.failure(run_id, exc)
+            self.update(run_id, status="failed", results=rows, finished_at=utcnow(),
+                        message=message)
             self._audit.record(evaluator.actor, "eval_run_finished", run_id, status="failed",
                                message=message)
         finally:
@@ -212,64 +221,54 @@ class EvalRunService:
                 time.sleep(min(exc.retry_after, 5))
         return step()
 
-    def _update(self, run_id: str, **values: Any) -> None:
-        with self._sessions() as session:
-            session.execute(update(EvalRun).where(EvalRun.id == run_id).values(**values))
-            session.commit()
-
-    def recover(self) -> int:
-        with self._sessions() as session:
-            n = session.execute(update(EvalRun).where(EvalRun.status.in_(ACTIVE)).values(
-                status="interrupted", message="the server stopped during this run",
-                finished_at=utcnow())).rowcount  # type: ignore[attr-defined]
-            session.commit()
-        return int(n or 0)
-
-    def get(self, run_id: str, *, readable: Names[str], results: bool = True
-            ) -> dict[str, Any]:
+    def get(self, run_id: str, *, readable: Names[str]) -> EvalRun:
         """A run, if the caller may read every collection it used: its results quote them."""
-        with self._sessions() as session:
-            run = session.get(EvalRun, run_id)
-        if run is None or not set(run.snapshot_ids) <= set(readable):
-            raise NotFound("evaluation run not found", code="run_not_found")
-        return view(run, results=results)
+        row = self._row(run_id, readable)
+        return EvalRun(**_overview(row).model_dump(), results=row.results)
 
-    def runs(self, *, readable: Names[str], limit: int = 100) -> list[dict[str, Any]]:
+    def overview(self, run_id: str, *, readable: Names[str]) -> EvalRunOverview:
+        """A run without its results (what a promotion or ``eval show`` needs)."""
+        return _overview(self._row(run_id, readable))
+
+    def runs(self, *, readable: Names[str], limit: int = 100) -> list[EvalRunOverview]:
+        """Recent runs, newest first, over collections the caller may read."""
         with self._sessions() as session:
             # the per-question results can be megabytes a run: a listing never loads them
-            rows = session.scalars(select(EvalRun).options(defer(EvalRun.results))
-                                   .order_by(EvalRun.created_at.desc())).all()
+            rows = session.scalars(select(EvalRunRow).options(defer(EvalRunRow.results))
+                                   .order_by(EvalRunRow.created_at.desc())).all()
         mine = [r for r in rows if set(r.snapshot_ids) <= set(readable)]
-        return [view(r, results=False) for r in mine[:limit]]
+        return [_overview(r) for r in mine[:limit]]
 
     def report(self, run_id: str, *, readable: Names[str]) -> str:
-        return run_html(self.get(run_id, readable=readable))
+        """The run's self-contained HTML page."""
+        return run_html(self.get(run_id, readable=readable).model_dump())
 
-    def compare(self, run_a: str, run_b: str, *, readable: Names[str], html: bool = False
-                ) -> dict[str, Any] | str:
+    def compare(self, run_a: str, run_b: str, *, readable: Names[str]) -> Comparison:
+        """B against baseline A; both must have succeeded."""
         a, b = self.get(run_a, readable=readable), self.get(run_b, readable=readable)
         for run in (a, b):
-            if run["status"] != "succeeded":
-                raise InvalidInput(f"run {run['id']} is {run['status']}", code="run_not_done")
-        result = compare(a, b)
-        return compare_html(result) if html else result
+            if run.status != "succeeded":
+                raise InvalidInput(f"run {run.id} is {run.status}", code="run_not_done")
+        return Comparison.model_validate(compare_runs(a.model_dump(), b.model_dump()))
 
-    def shutdown(self) -> None:
-        """Stop after the current question (a full run can take many minutes)."""
-        self._stopping.set()
-        self._pool.shutdown(wait=True, cancel_futures=True)
+    def compare_html(self, run_a: str, run_b: str, *, readable: Names[str]) -> str:
+        """``compare`` as a self-contained HTML page."""
+        return compare_html(self.compare(run_a, run_b, readable=readable).model_dump())
+
+    def _row(self, run_id: str, readable: Names[str]) -> EvalRunRow:
+        with self._sessions() as session:
+            run = session.get(EvalRunRow, run_id)
+        if run is None or not set(run.snapshot_ids) <= set(readable):
+            raise NotFound("evaluation run not found", code="run_not_found")
+        return run
 
 
-def view(run: EvalRun, *, results: bool = True) -> dict[str, Any]:
-    data: dict[str, Any] = {
-        "id": run.id, "status": run.status, "set_name": run.set_name,
-        "set_hash": run.set_hash, "prompt": run.prompt, "model_id": run.model_id,
-        "config": run.config, "snapshot_ids": run.snapshot_ids,
-        "progress": {"done": run.questions_done, "total": run.questions_total},
-        "summary": run.summary, "message": run.message, "created_by": run.created_by,
-        "created_at": run.created_at.isoformat(),
-        "finished_at": run.finished_at.isoformat() if run.finished_at else None,
-    }
-    if results:
-        data["results"] = run.results
-    return data
+def _overview(run: EvalRunRow) -> EvalRunOverview:
+    return EvalRunOverview(
+        id=run.id, status=run.status, set_name=run.set_name, set_hash=run.set_hash,
+        prompt=run.prompt, model_id=run.model_id,
+        config=RunSettings.model_validate(run.config), snapshot_ids=run.snapshot_ids,
+        progress=RunProgress(done=run.questions_done, total=run.questions_total),
+        summary=run.summary, message=run.message, created_by=run.created_by,
+        created_at=run.created_at.isoformat(),
+        finished_at=run.finished_at.isoformat() if run.finished_at else None)

@@ -11,13 +11,11 @@ Every sign-in, failed sign-in, sign-out, token creation and revocation goes to t
 
 from __future__ import annotations
 
-from datetime import datetime
-from typing import Any
-
 from app.audit.log import AuditLog
 from app.core.errors import Forbidden, Unauthorized
-from app.core.principal import Principal
+from app.core.principal import Principal, Via
 from app.identity.rate_limits import RateLimits
+from app.identity.records import NewToken, SignIn, Token, User
 from app.identity.tokens import Credential, TokenService
 from app.identity.users import UserService
 
@@ -42,9 +40,8 @@ class IdentityService:
         user = self.users.get(username)
         return self._build(user, None, "cli")
 
-    def login(self, username: str, password: str, *, client: str = "",
-              ) -> tuple[Principal, str, str, datetime]:
-        """Check the password; (principal, cookie secret, CSRF token, expiry) on success."""
+    def login(self, username: str, password: str, *, client: str = "") -> SignIn:
+        """Check the password and open a session (its cookie secret, CSRF token, expiry)."""
         self._limits.hit("login", username.lower())
         user = self.users.authenticate(username, password)
         if user is None:
@@ -52,9 +49,11 @@ class IdentityService:
             raise Unauthorized("wrong username or password", code="login_failed")
         self._limits.reset("login", username.lower())
         principal = self._build(user, None, "session")
-        secret, csrf, expires = self.tokens.open_session(self._user_id(user))
+        secret, csrf, expires = self.tokens.open_session(user.id)
         self._audit.record(principal.actor, "login", client=client)
-        return principal, secret, csrf, expires
+        return SignIn(username=principal.username, roles=sorted(principal.roles),
+                      teams=sorted(principal.teams), csrf_token=csrf,
+                      expires_at=expires.isoformat(), session_secret=secret)
 
     def logout(self, principal: Principal) -> None:
         if principal.via == "session" and principal.credential_id:
@@ -62,19 +61,20 @@ class IdentityService:
             self._audit.record(principal.actor, "logout")
 
     def create_token(self, actor: Principal, username: str, *, name: str = "",
-                     expires_days: int | None = 90) -> tuple[str, dict[str, Any]]:
+                     expires_days: int | None = 90) -> NewToken:
+        """A new API token for ``username``: the secret is in the result, this once."""
         user = self.users.get(username)
-        if not user["active"]:
+        if not user.active:
             raise Forbidden(f"user '{username}' is disabled", code="account_disabled")
-        token, view = self.tokens.create(self._user_id(user), name=name,
-                                         expires_days=expires_days)
-        self._audit.record(actor.actor, "token_created", username, token_id=view["id"],
-                           prefix=view["prefix"], name=name, expires_at=view["expires_at"])
-        return token, view
+        token, view = self.tokens.create(user.id, name=name, expires_days=expires_days)
+        self._audit.record(actor.actor, "token_created", username, token_id=view.id,
+                           prefix=view.prefix, name=name, expires_at=view.expires_at)
+        return NewToken(**view.model_dump(), token=token)
 
-    def revoke_token(self, actor: Principal, token_id: str, *, own_only: bool) -> dict[str, Any]:
+    def revoke_token(self, actor: Principal, token_id: str, *, own_only: bool) -> Token:
+        """Revoke a token; with ``own_only``, only one of the actor's own (else 404)."""
         view = self.tokens.revoke(token_id, user_id=actor.user_id if own_only else None)
-        self._audit.record(actor.actor, "token_revoked", token_id, prefix=view["prefix"])
+        self._audit.record(actor.actor, "token_revoked", token_id, prefix=view.prefix)
         return view
 
     def _principal(self, cred: Credential) -> Principal:
@@ -85,13 +85,8 @@ class IdentityService:
                              roles=frozenset(user.roles), teams=teams, via=cred.via,
                              credential_id=cred.credential_id)
 
-    def _build(self, user: dict[str, Any], credential_id: str | None, via: str) -> Principal:
-        if not user["active"]:
+    def _build(self, user: User, credential_id: str | None, via: Via) -> Principal:
+        if not user.active:
             raise Unauthorized("this account is disabled", code="account_disabled")
-        return Principal(user_id=self._user_id(user), username=user["username"],
-                         roles=frozenset(user["roles"]), teams=frozenset(user["teams"]),
-                         via=via, credential_id=credential_id)
-
-    @staticmethod
-    def _user_id(user: dict[str, Any]) -> int:
-        return int(user["id"])
+        return Principal(user_id=user.id, username=user.username, roles=frozenset(user.roles),
+                         teams=frozenset(user.teams), via=via, credential_id=credential_id)

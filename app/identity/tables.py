@@ -7,13 +7,17 @@ Secrets are never stored: API tokens and session tokens are stored as SHA-256 di
 from __future__ import annotations
 
 from datetime import datetime
+from typing import Literal, get_args
 
 from sqlalchemy import JSON, Boolean, ForeignKey, String, Text
 from sqlalchemy.orm import Mapped, mapped_column
 
 from app.core.tables import Base, utcnow
 
-ROLES = ("agent", "reviewer", "evaluator", "admin")
+Role = Literal["agent", "reviewer", "evaluator", "admin"]
+"""The roles a user can hold: the one vocabulary that the request schemas, the role checks of
+the HTTP layer and the CLI read. Admins hold every role (``Principal.has``)."""
+ROLES: tuple[Role, ...] = get_args(Role)
 
 
 class User(Base):
@@ -24,7 +28,7 @@ class User(Base):
     display_name: Mapped[str] = mapped_column(Text, default="")
     # None: no password sign-in (token-only service accounts, or a future OIDC identity)
     password_hash: Mapped[str | None] = mapped_column(Text, default=None)
-    roles: Mapped[list[str]] = mapped_column(JSON, default=list)
+    roles: Mapped[list[Role]] = mapped_column(JSON, default=list)  # written via check_roles
     active: Mapped[bool] = mapped_column(Boolean, default=True)
     created_at: Mapped[datetime] = mapped_column(default=utcnow)
 

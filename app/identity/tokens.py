@@ -14,14 +14,16 @@ import secrets
 import uuid
 from dataclasses import dataclass
 from datetime import datetime, timedelta
-from typing import Any
 
 from sqlalchemy import select, update
 from sqlalchemy.orm import Session, sessionmaker
 
 from app.core.errors import InvalidInput, NotFound, Unauthorized
+from app.core.principal import Via
 from app.core.tables import utcnow
-from app.identity.tables import ApiToken, LoginSession, User
+from app.identity.records import Token
+from app.identity.tables import ApiToken, LoginSession
+from app.identity.tables import User as UserRow
 
 TOKEN_PREFIX = "vbk_"
 MAX_TOKEN_DAYS = 366
@@ -38,7 +40,7 @@ class Credential:
 
     user_id: int
     credential_id: str
-    via: str
+    via: Via
 
 
 class TokenService:
@@ -48,7 +50,7 @@ class TokenService:
 
     # -- API tokens --------------------------------------------------------------------------
     def create(self, user_id: int, *, name: str = "", expires_days: int | None = 90,
-               ) -> tuple[str, dict[str, Any]]:
+               ) -> tuple[str, Token]:
         """A new token: the secret (shown once, never stored) and its listing."""
         if expires_days is not None and not 1 <= expires_days <= MAX_TOKEN_DAYS:
             raise InvalidInput(f"expires_days must be 1-{MAX_TOKEN_DAYS}",
@@ -64,20 +66,13 @@ class TokenService:
             session.commit()
         return token, token_view(row)
 
-    def list(self, user_id: int) -> list[dict[str, Any]]:
+    def list(self, user_id: int) -> list[Token]:
         with self._sessions() as session:
             rows = session.scalars(select(ApiToken).where(ApiToken.user_id == user_id)
                                    .order_by(ApiToken.created_at)).all()
         return [token_view(r) for r in rows]
 
-    def get(self, token_id: str) -> dict[str, Any]:
-        with self._sessions() as session:
-            row = session.get(ApiToken, token_id)
-        if row is None:
-            raise NotFound("token not found", code="token_not_found")
-        return token_view(row) | {"user_id": row.user_id}
-
-    def revoke(self, token_id: str, *, user_id: int | None = None) -> dict[str, Any]:
+    def revoke(self, token_id: str, *, user_id: int | None = None) -> Token:
         """Revoke a token; with ``user_id``, only one of that user's (else 404)."""
         with self._sessions() as session:
             row = session.get(ApiToken, token_id)
@@ -142,24 +137,32 @@ class TokenService:
                                code="csrf_failed")
         return Credential(row.user_id, row.id, "session")
 
+    def session_expiry(self, credential_id: str | None) -> datetime | None:
+        """When a sign-in session ends (None for a token or an unknown id): shown on pages."""
+        if credential_id is None:
+            return None
+        with self._sessions() as session:
+            return session.scalar(select(LoginSession.expires_at)
+                                  .where(LoginSession.id == credential_id))
+
     def close_session(self, credential_id: str) -> None:
         with self._sessions() as session:
             session.execute(update(LoginSession).where(LoginSession.id == credential_id)
                             .values(revoked_at=utcnow()))
             session.commit()
 
-    def load_user(self, session: Session, user_id: int) -> User:
-        user = session.get(User, user_id)
+    def load_user(self, session: Session, user_id: int) -> UserRow:
+        user = session.get(UserRow, user_id)
         if user is None or not user.active:
             raise Unauthorized("this account is disabled", code="account_disabled")
         return user
 
 
-def token_view(row: ApiToken) -> dict[str, Any]:
-    now = utcnow()
-    expired = row.expires_at is not None and row.expires_at <= now
-    return {"id": row.id, "name": row.name, "prefix": f"{TOKEN_PREFIX}{row.prefix}",
-            "created_at": row.created_at.isoformat(),
-            "expires_at": row.expires_at.isoformat() if row.expires_at else None,
-            "last_used_at": row.last_used_at.isoformat() if row.last_used_at else None,
-            "revoked": row.revoked_at is not None, "expired": expired}
+def token_view(row: ApiToken) -> Token:
+    """The listing of a token row: its prefix and state, never its digest."""
+    expired = row.expires_at is not None and row.expires_at <= utcnow()
+    return Token(id=row.id, name=row.name, prefix=f"{TOKEN_PREFIX}{row.prefix}",
+                 created_at=row.created_at.isoformat(),
+                 expires_at=row.expires_at.isoformat() if row.expires_at else None,
+                 last_used_at=row.last_used_at.isoformat() if row.last_used_at else None,
+                 revoked=row.revoked_at is not None, expired=expired)

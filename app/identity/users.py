@@ -8,7 +8,6 @@ from __future__ import annotations
 
 import functools
 from collections.abc import Iterable
-from typing import Any
 
 from pwdlib import PasswordHash
 from sqlalchemy import delete, select
@@ -16,7 +15,10 @@ from sqlalchemy.orm import Session, sessionmaker
 
 from app.core.errors import Conflict, InvalidInput, NotFound
 from app.core.names import USERNAME
-from app.identity.tables import ROLES, Membership, Team, User
+from app.identity.records import Team, User
+from app.identity.tables import ROLES, Membership, Role
+from app.identity.tables import Team as TeamRow
+from app.identity.tables import User as UserRow
 
 MIN_PASSWORD = 12
 HASHER = PasswordHash.recommended()
@@ -34,13 +36,14 @@ def check_name(kind: str, name: str) -> str:
     return name
 
 
-def check_roles(roles: Iterable[str]) -> list[str]:
-    roles = sorted(set(roles))
-    unknown = [r for r in roles if r not in ROLES]
-    if unknown or not roles:
+def check_roles(roles: Iterable[str]) -> list[Role]:
+    """The roles, sorted and typed; ``invalid_role`` if one is unknown or none is given."""
+    wanted = set(roles)
+    known = sorted(r for r in ROLES if r in wanted)
+    if not wanted or len(known) != len(wanted):
         raise InvalidInput(f"roles must be one or more of {', '.join(ROLES)}",
                            code="invalid_role")
-    return roles
+    return known
 
 
 def check_password(password: str) -> str:
@@ -59,15 +62,15 @@ class UserService:
 
     # -- users -------------------------------------------------------------------------------
     def create(self, username: str, *, roles: Iterable[str], teams: Iterable[str] = (),
-               password: str | None = None, display_name: str = "") -> dict[str, Any]:
+               password: str | None = None, display_name: str = "") -> User:
         check_name("user", username)
         role_list = check_roles(roles)
         hashed = HASHER.hash(check_password(password)) if password is not None else None
         with self._sessions() as session:
-            if session.scalars(select(User).where(User.username == username)).first():
+            if session.scalars(select(UserRow).where(UserRow.username == username)).first():
                 raise Conflict(f"user '{username}' already exists", code="user_exists")
-            user = User(username=username, roles=role_list, password_hash=hashed,
-                        display_name=display_name)
+            user = UserRow(username=username, roles=role_list, password_hash=hashed,
+                           display_name=display_name)
             session.add(user)
             session.flush()
             self._set_teams(session, user, teams)
@@ -76,7 +79,7 @@ class UserService:
 
     def update(self, username: str, *, roles: Iterable[str] | None = None,
                teams: Iterable[str] | None = None, active: bool | None = None,
-               password: str | None = None, display_name: str | None = None) -> dict[str, Any]:
+               password: str | None = None, display_name: str | None = None) -> User:
         with self._sessions() as session:
             user = self._user(session, username)
             if roles is not None:
@@ -92,19 +95,19 @@ class UserService:
             session.commit()
             return self._view(session, user)
 
-    def get(self, username: str) -> dict[str, Any]:
+    def get(self, username: str) -> User:
         with self._sessions() as session:
             return self._view(session, self._user(session, username))
 
-    def all(self) -> list[dict[str, Any]]:
+    def all(self) -> list[User]:
         with self._sessions() as session:
-            users = session.scalars(select(User).order_by(User.username)).all()
+            users = session.scalars(select(UserRow).order_by(UserRow.username)).all()
             return [self._view(session, u) for u in users]
 
-    def authenticate(self, username: str, password: str) -> dict[str, Any] | None:
+    def authenticate(self, username: str, password: str) -> User | None:
         """The user, if the password is right and the account active; else None."""
         with self._sessions() as session:
-            user = session.scalars(select(User).where(User.username == username)).first()
+            user = session.scalars(select(UserRow).where(UserRow.username == username)).first()
             if user is None or user.password_hash is None:
                 HASHER.verify(password, _dummy_hash())  # same cost as a real check
                 return None
@@ -117,53 +120,53 @@ class UserService:
             return self._view(session, user)
 
     # -- teams -------------------------------------------------------------------------------
-    def create_team(self, name: str) -> dict[str, Any]:
+    def create_team(self, name: str) -> Team:
         check_name("team", name)
         with self._sessions() as session:
-            if session.scalars(select(Team).where(Team.name == name)).first():
+            if session.scalars(select(TeamRow).where(TeamRow.name == name)).first():
                 raise Conflict(f"team '{name}' already exists", code="team_exists")
-            session.add(Team(name=name))
+            session.add(TeamRow(name=name))
             session.commit()
-        return {"name": name, "members": []}
+        return Team(name=name, members=[])
 
-    def teams(self) -> list[dict[str, Any]]:
+    def teams(self) -> list[Team]:
         with self._sessions() as session:
             rows = session.execute(
-                select(Team.name, User.username).select_from(Team)
-                .outerjoin(Membership, Membership.team_id == Team.id)
-                .outerjoin(User, User.id == Membership.user_id)
-                .order_by(Team.name, User.username)).all()
+                select(TeamRow.name, UserRow.username).select_from(TeamRow)
+                .outerjoin(Membership, Membership.team_id == TeamRow.id)
+                .outerjoin(UserRow, UserRow.id == Membership.user_id)
+                .order_by(TeamRow.name, UserRow.username)).all()
         out: dict[str, list[str]] = {}
         for team, user in rows:
             out.setdefault(team, [])
             if user:
                 out[team].append(user)
-        return [{"name": t, "members": m} for t, m in out.items()]
+        return [Team(name=t, members=m) for t, m in out.items()]
 
     def team_names_of(self, session: Session, user_id: int) -> frozenset[str]:
         return frozenset(session.scalars(
-            select(Team.name).join(Membership, Membership.team_id == Team.id)
+            select(TeamRow.name).join(Membership, Membership.team_id == TeamRow.id)
             .where(Membership.user_id == user_id)))
 
     # -- helpers -----------------------------------------------------------------------------
-    def _user(self, session: Session, username: str) -> User:
-        user = session.scalars(select(User).where(User.username == username)).first()
+    def _user(self, session: Session, username: str) -> UserRow:
+        user = session.scalars(select(UserRow).where(UserRow.username == username)).first()
         if user is None:
             raise NotFound(f"user '{username}' not found", code="user_not_found")
         return user
 
-    def _set_teams(self, session: Session, user: User, teams: Iterable[str]) -> None:
+    def _set_teams(self, session: Session, user: UserRow, teams: Iterable[str]) -> None:
         names = sorted(set(teams))
-        found = dict(session.execute(select(Team.name, Team.id).where(Team.name.in_(names)))
-                     .all())
+        found = dict(session.execute(select(TeamRow.name, TeamRow.id)
+                                     .where(TeamRow.name.in_(names))).all())
         missing = [n for n in names if n not in found]
         if missing:
             raise NotFound(f"team '{missing[0]}' not found", code="team_not_found")
         session.execute(delete(Membership).where(Membership.user_id == user.id))
         session.add_all(Membership(user_id=user.id, team_id=found[n]) for n in names)
 
-    def _view(self, session: Session, user: User) -> dict[str, Any]:
-        return {"id": user.id, "username": user.username, "display_name": user.display_name,
-                "roles": list(user.roles), "teams": sorted(self.team_names_of(session, user.id)),
-                "active": user.active, "password_set": user.password_hash is not None,
-                "created_at": user.created_at.isoformat()}
+    def _view(self, session: Session, user: UserRow) -> User:
+        return User(id=user.id, username=user.username, display_name=user.display_name,
+                    roles=list(user.roles), teams=sorted(self.team_names_of(session, user.id)),
+                    active=user.active, password_set=user.password_hash is not None,
+                    created_at=user.created_at.isoformat())

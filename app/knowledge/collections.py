@@ -3,13 +3,13 @@
 from __future__ import annotations
 
 from pathlib import Path
-from typing import Any
 
 from sqlalchemy import func, select
 from sqlalchemy.orm import Session, sessionmaker
 
 from app.core.errors import InvalidInput, NotFound
 from app.core.names import NAME
+from app.knowledge.records import CollectionOut
 from app.knowledge.tables import Chunk, Collection, Document
 from ingest.lexical import LANGUAGES
 from models.errors import ModelNotFound
@@ -69,7 +69,7 @@ class CollectionService:
         with self._sessions() as session:
             return frozenset(session.scalars(select(Collection.name)))
 
-    def list(self, *, readable: set[str] | frozenset[str]) -> list[dict[str, Any]]:
+    def list(self, *, readable: set[str] | frozenset[str]) -> list[CollectionOut]:
         """Summaries of the collections the caller may read (never the server folder)."""
         with self._sessions() as session:
             docs = dict(session.execute(
@@ -80,15 +80,15 @@ class CollectionService:
             ).all())
             colls = session.scalars(select(Collection).order_by(Collection.name)).all()
         return [
-            {
-                "name": c.name,
-                "language": c.language,
-                "documents": docs.get(c.id, 0),
-                "chunks": chunks.get(c.id, 0),
-                "snapshot_id": c.snapshot_id,
-                "indexed_at": c.indexed_at.isoformat() if c.indexed_at else None,
-                "embedding_model": c.embedding_model,
-            }
+            CollectionOut(
+                name=c.name,
+                language=c.language,
+                documents=docs.get(c.id, 0),
+                chunks=chunks.get(c.id, 0),
+                snapshot_id=c.snapshot_id,
+                indexed_at=c.indexed_at.isoformat() if c.indexed_at else None,
+                embedding_model=c.embedding_model,
+            )
             for c in colls
             if c.name in readable
         ]

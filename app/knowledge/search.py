@@ -3,7 +3,9 @@
 Authorisation is part of the signature: ``search`` takes the caller's readable collections as a
 required keyword argument with no default, and a requested collection outside it is reported
 exactly like one that does not exist. Hits are hydrated from SQL, so a chunk deleted since the
-snapshot was built is never returned.
+snapshot was built is never returned. Each hit carries its collection's language and embedding
+model: one search may span an English and a Dutch collection, and whatever checks a hit later
+(grounding, quotes) must analyse it the way it was indexed.
 """
 
 from __future__ import annotations
@@ -39,6 +41,9 @@ class Hit:
     page: int | None
     dense_score: float | None
     lexical_score: float | None
+    # the collection's analysis, carried so each chunk is checked the way it was indexed:
+    language: str = "en"  # BM25 / support-check language
+    embedder: str | None = None  # the collection's embedding model setting; None = default
 
 
 @dataclass
@@ -131,6 +136,17 @@ class SearchService:
                 raise NotFound(f"collection '{name}' not found", code="collection_not_found")
         return {name: readable[name] for name in dict.fromkeys(requested)}
 
+    def chunk_text(self, chunk_id: str, *, allowed: Names[str]) -> str:
+        """One chunk's text, for showing a citation in its context; the same 404 for an
+        unknown chunk and one in a collection the caller may not read."""
+        with self._sessions() as session:
+            row = session.execute(select(Chunk.text, Collection.name)
+                                  .join(Collection, Collection.id == Chunk.collection_id)
+                                  .where(Chunk.id == chunk_id)).first()
+        if row is None or row[1] not in set(allowed):
+            raise NotFound("chunk not found", code="chunk_not_found")
+        return str(row[0])
+
     def search(self, query: str, collections: list[str], *, allowed: Names[str],
                k: int = 10) -> SearchResult:
         targets = self.resolve(collections, allowed=allowed)
@@ -190,7 +206,8 @@ class SearchService:
             rows = session.execute(
                 # named columns only: a Chunk row would drag its 1.5 kB vector along
                 select(Chunk.id, Chunk.text, Chunk.heading, Chunk.page, Document.path,
-                       Document.title, Collection.name)
+                       Document.title, Collection.name, Collection.language,
+                       Collection.embedder)
                 .join(Document, Chunk.document_id == Document.id)
                 .join(Collection, Chunk.collection_id == Collection.id)
                 .where(Chunk.id.in_(order))  # primary-key lookups only: adding the
@@ -203,10 +220,11 @@ class SearchService:
         for chunk_id in order:
             if chunk_id not in by_id:
                 continue  # deleted since the snapshot was built
-            _, text, heading, page, path, title, coll = by_id[chunk_id]
+            _, text, heading, page, path, title, coll, language, embedder = by_id[chunk_id]
             hits.append(Hit(
                 chunk_id=chunk_id, score=fused[chunk_id], text=text, collection=coll,
                 document=path, title=title, heading=heading, page=page,
                 dense_score=dense.get(chunk_id), lexical_score=lexical.get(chunk_id),
+                language=language, embedder=embedder,
             ))
         return hits

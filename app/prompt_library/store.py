@@ -1,12 +1,12 @@
 """The governed prompt library: versions in the database, seeded from ``prompts/library``.
 
-Three zones. ``exploration``: new versions, usable only by evaluation runs. ``pilot``: agents may
-opt in per request (``"prompt": "answer@3"``; the answer records it). ``production``: exactly
-one version per prompt id, served by default. A version reaches production only by
-``promote``: an admin names a completed evaluation run of that exact version on the prompt's
-gate set whose summary meets the gate's bounds; the promotion records the run. ``rollback``
-restores the version that was in production before the last promotion. Versions are never
-edited: a change is a new version.
+Three zones (``prompts.zones``). ``exploration``: new versions, usable only by evaluation runs.
+``pilot``: agents may opt in per request (``"prompt": "answer@3"``; the answer records it).
+``production``: exactly one version per prompt id, served by default. A version reaches
+production only by ``promote``: an admin names a completed evaluation run of that exact version
+on the prompt's gate set whose summary meets the gate's bounds; the promotion records the run.
+``rollback`` restores the version that was in production before the last promotion. Versions
+are never edited: a change is a new version.
 
 Zone changes are conditional updates (``... WHERE zone = 'production' AND version = :current``),
 so two admins promoting at once can't leave two production versions.
@@ -14,11 +14,10 @@ so two admins promoting at once can't leave two production versions.
 
 from __future__ import annotations
 
-import string
-from collections.abc import Collection
+from collections.abc import Collection, Sequence
 from typing import Any
 
-from sqlalchemy import select, update
+from sqlalchemy import select
 from sqlalchemy.exc import IntegrityError
 from sqlalchemy.orm import Session, sessionmaker
 
@@ -26,64 +25,21 @@ from app.audit.log import AuditLog
 from app.core.errors import Conflict, InvalidInput, NotFound
 from app.core.principal import Principal
 from app.core.tables import utcnow
-from app.prompt_library.tables import ZONES, PromptPromotion, PromptVersion
+from app.core.transitions import conditional_update
+from app.prompt_library.checks import check_gate, check_template, template_of
+from app.prompt_library.records import (
+    GateEvidence,
+    Promotion,
+    PromptDetail,
+    PromptEntry,
+    PromptText,
+    PromptVersion,
+)
+from app.prompt_library.tables import PromptPromotion
+from app.prompt_library.tables import PromptVersion as PromptVersionRow
 from eval.gates import gate_failures
-from prompts.registry import PromptRegistry, PromptTemplate
-
-SERVING = ("production", "pilot")
-ANY_ZONE = ZONES
-TEMPLATE_FIELDS = {"context", "question"}
-
-
-def template_of(row: PromptVersion) -> PromptTemplate:
-    t = row.template
-    return PromptTemplate(id=row.prompt_id, version=row.version,
-                          description=str(t.get("description", "")), system=str(t["system"]),
-                          user=str(t["user"]), context_item=str(t["context_item"]),
-                          stop=tuple(t.get("stop", ())), gate=dict(row.gate or {}))
-
-
-def check_template(system: str, user: str, context_item: str) -> None:
-    """A new version must render: its fields are known and its braces balanced."""
-    try:
-        names = {f for _, f, _, _ in string.Formatter().parse(user) if f}
-        item = {f for _, f, _, _ in string.Formatter().parse(context_item) if f}
-    except ValueError as exc:
-        raise InvalidInput(f"the template does not parse: {exc}", code="invalid_template") from None
-    if any(not f.isidentifier() for f in names | item):
-        # {question.__class__} or {context[0]}: a template names values, never reaches into them
-        raise InvalidInput("template fields are plain names like {question}",
-                           code="invalid_template")
-    if not names >= TEMPLATE_FIELDS:
-        raise InvalidInput("the user text needs {context} and {question}",
-                           code="invalid_template")
-    if not item <= {"n", "title", "heading", "text"} or "text" not in item:
-        raise InvalidInput("context_item may use {n}, {title}, {heading} and must use {text}",
-                           code="invalid_template")
-    if not system.strip():
-        raise InvalidInput("the system text is empty", code="invalid_template")
-    try:  # a trial render: positional fields, bad format specs and the like fail here
-        user.format(**dict.fromkeys(names, ""))
-        context_item.format(n=1, title="", heading="", text="")
-    except (ValueError, IndexError, KeyError, AttributeError) as exc:
-        raise InvalidInput(f"the template does not render ({type(exc).__name__}: {exc})",
-                           code="invalid_template") from None
-
-
-def check_gate(gate: dict[str, Any]) -> dict[str, Any]:
-    """``{"set": name, "min": {metric: number}, "max": {metric: number}}`` or refuse."""
-    if not isinstance(gate, dict) or set(gate) - {"set", "min", "max"}:
-        raise InvalidInput("a gate has 'set', 'min' and 'max' only", code="invalid_gate")
-    if not isinstance(gate.get("set", ""), str):
-        raise InvalidInput("the gate's 'set' is a set name", code="invalid_gate")
-    for side in ("min", "max"):
-        bounds = gate.get(side, {})
-        if not isinstance(bounds, dict) or not all(
-                isinstance(k, str) and isinstance(v, int | float) and not isinstance(v, bool)
-                for k, v in bounds.items()):
-            raise InvalidInput(f"the gate's '{side}' maps metric names to numbers",
-                               code="invalid_gate")
-    return gate
+from prompts.registry import BadPromptRef, PromptRegistry, PromptTemplate, parse_ref
+from prompts.zones import MOVABLE_ZONES, SERVING_ZONES, Zone
 
 
 class PromptStore:
@@ -99,15 +55,15 @@ class PromptStore:
         added = 0
         for t in self._files.all():
             with self._sessions() as session:
-                if session.scalars(select(PromptVersion.id).where(
-                        PromptVersion.prompt_id == t.id, PromptVersion.version == t.version)
+                if session.scalars(select(PromptVersionRow.id).where(
+                        PromptVersionRow.prompt_id == t.id, PromptVersionRow.version == t.version)
                         ).first():
                     continue
                 live = self._production(session, t.id)
-                zone = "exploration" if live is not None else "production"
-                session.add(PromptVersion(prompt_id=t.id, version=t.version, zone=zone,
-                                          author="seed", change_note=t.description,
-                                          template=t.fields(), gate=t.gate))
+                zone: Zone = "exploration" if live is not None else "production"
+                session.add(PromptVersionRow(prompt_id=t.id, version=t.version, zone=zone,
+                                             author="seed", change_note=t.description,
+                                             template=t.fields(), gate=t.gate))
                 if zone == "production":
                     session.add(PromptPromotion(prompt_id=t.id, action="seed",
                                                 version=t.version, approved_by="seed"))
@@ -120,79 +76,70 @@ class PromptStore:
         return added
 
     # -- reading -------------------------------------------------------------------------
-    def get(self, ref: str, *, zones: Collection[str] = SERVING) -> PromptTemplate:
+    def get(self, ref: str, *, zones: Collection[str] = SERVING_ZONES) -> PromptTemplate:
         """``answer``: the production version; ``answer@3``: that version, if its zone is one
         of ``zones`` (agents: production and pilot; evaluation runs: any)."""
-        prompt_id, _, version = ref.partition("@")
+        prompt_id, version = _parse(ref)
         with self._sessions() as session:
-            if not version:
-                row = self._production(session, prompt_id)
-            elif version.isdigit():
-                row = self._row(session, prompt_id, int(version))
-            else:
-                row = None
-        if row is None or (version and row.zone not in zones):
+            row = (self._production(session, prompt_id) if version is None
+                   else self._row(session, prompt_id, version))
+        if row is None or (version is not None and row.zone not in zones):
             raise NotFound(f"prompt '{ref}' not found" + (
                 "" if row is None else f" in the {' or '.join(zones)} zone"),
                 code="prompt_not_found")
         return template_of(row)
 
-    def catalogue(self) -> list[dict[str, Any]]:
+    def catalogue(self) -> list[PromptEntry]:
+        """Every prompt id with its versions, oldest first, and the one in production."""
         with self._sessions() as session:
-            rows = session.scalars(select(PromptVersion)
-                                   .order_by(PromptVersion.prompt_id, PromptVersion.version))
-            out: dict[str, dict[str, Any]] = {}
+            rows = session.scalars(select(PromptVersionRow).order_by(
+                PromptVersionRow.prompt_id, PromptVersionRow.version))
+            entries: dict[str, PromptEntry] = {}
             for r in rows:
-                entry = out.setdefault(r.prompt_id, {"id": r.prompt_id, "production": None,
-                                                     "versions": []})
-                entry["versions"].append(self._summary(r))
+                entry = entries.setdefault(r.prompt_id, PromptEntry(
+                    id=r.prompt_id, production=None, versions=[]))
+                entry.versions.append(_version(r))
                 if r.zone == "production":
-                    entry["production"] = r.version
-        return list(out.values())
+                    entry.production = r.version
+        return list(entries.values())
 
-    def show(self, ref: str) -> dict[str, Any]:
-        prompt_id, at, version = ref.partition("@")
-        if at and not version.isdigit():
-            raise NotFound(f"prompt '{ref}' not found", code="prompt_not_found")
+    def show(self, ref: str) -> PromptDetail:
+        """A version (``answer``: the production one) with template, gate and history."""
+        prompt_id, version = _parse(ref)
         with self._sessions() as session:
-            row = (self._row(session, prompt_id, int(version)) if version.isdigit()
-                   else self._production(session, prompt_id))
+            row = (self._production(session, prompt_id) if version is None
+                   else self._row(session, prompt_id, version))
             if row is None:
                 raise NotFound(f"prompt '{ref}' not found", code="prompt_not_found")
             history = session.scalars(select(PromptPromotion)
                                       .where(PromptPromotion.prompt_id == prompt_id)
                                       .order_by(PromptPromotion.id)).all()
-            return self._summary(row) | {
-                "template": row.template, "gate": row.gate,
-                "history": [{"action": h.action, "version": h.version,
-                             "previous_version": h.previous_version, "run_id": h.run_id,
-                             "by": h.approved_by, "at": h.at.isoformat()}
-                            for h in history]}
+            return _detail(row, history)
 
     # -- changing ------------------------------------------------------------------------
     def new_version(self, author: Principal, prompt_id: str, *, system: str, user: str,
                     context_item: str | None = None, stop: list[str] | None = None,
                     description: str = "", change_note: str = "",
-                    gate: dict[str, Any] | None = None) -> dict[str, Any]:
+                    gate: dict[str, Any] | None = None) -> PromptVersion:
         """Add a version in the exploration zone; unset fields and the gate come from the
         newest version."""
         with self._sessions() as session:
-            latest = session.scalars(select(PromptVersion)
-                                     .where(PromptVersion.prompt_id == prompt_id)
-                                     .order_by(PromptVersion.version.desc())).first()
+            latest = session.scalars(select(PromptVersionRow)
+                                     .where(PromptVersionRow.prompt_id == prompt_id)
+                                     .order_by(PromptVersionRow.version.desc())).first()
             if latest is None:
                 raise NotFound(f"prompt '{prompt_id}' not found", code="prompt_not_found")
             base = latest.template
             item = context_item or str(base["context_item"])
             check_template(system, user, item)
-            fields: dict[str, Any] = {
-                "description": description or base.get("description", ""), "system": system,
-                "user": user, "context_item": item,
-                "stop": list(stop if stop is not None else base.get("stop", []))}
-            row = PromptVersion(prompt_id=prompt_id, version=latest.version + 1,
-                                zone="exploration", author=author.actor,
-                                change_note=change_note, template=fields,
-                                gate=latest.gate if gate is None else check_gate(gate))
+            fields = PromptText(
+                description=description or base.get("description", ""), system=system,
+                user=user, context_item=item,
+                stop=list(stop if stop is not None else base.get("stop", [])))
+            row = PromptVersionRow(prompt_id=prompt_id, version=latest.version + 1,
+                                   zone="exploration", author=author.actor,
+                                   change_note=change_note, template=fields.model_dump(),
+                                   gate=latest.gate if gate is None else check_gate(gate))
             session.add(row)
             try:
                 session.commit()
@@ -200,23 +147,22 @@ class PromptStore:
                 session.rollback()
                 raise Conflict("another version was added at the same time; try again",
                                code="version_taken") from None
-            view = self._summary(row)
-        self._audit.record(author.actor, "prompt_version_created", f"{prompt_id}@{row.version}",
+            view = _version(row)
+        self._audit.record(author.actor, "prompt_version_created", view.ref,
                            change_note=change_note)
         return view
 
-    def set_zone(self, actor: Principal, ref: str, zone: str) -> dict[str, Any]:
+    def set_zone(self, actor: Principal, ref: str, zone: Zone) -> PromptDetail:
         """Move a version between exploration and pilot (production only by ``promote``)."""
-        if zone not in ("exploration", "pilot"):
+        if zone not in MOVABLE_ZONES:
             raise InvalidInput("a version moves to production only by promotion",
                                code="invalid_zone")
-        prompt_id, version = self._split(ref)
+        prompt_id, version = _split(ref)
         with self._sessions() as session:
-            done = session.execute(
-                update(PromptVersion).where(PromptVersion.prompt_id == prompt_id,
-                                            PromptVersion.version == version,
-                                            PromptVersion.zone != "production")
-                .values(zone=zone)).rowcount  # type: ignore[attr-defined]
+            done = conditional_update(session, PromptVersionRow,
+                                      PromptVersionRow.prompt_id == prompt_id,
+                                      PromptVersionRow.version == version,
+                                      PromptVersionRow.zone != "production", zone=zone)
             session.commit()
         if not done:
             self.show(ref)  # 404 if it doesn't exist
@@ -225,40 +171,40 @@ class PromptStore:
         self._audit.record(actor.actor, "prompt_zone_changed", ref, zone=zone)
         return self.show(ref)
 
-    def promote(self, actor: Principal, ref: str, run: dict[str, Any], *,
-                gate_set_hash: str | None) -> dict[str, Any]:
+    def promote(self, actor: Principal, ref: str, run: GateEvidence, *,
+                gate_set_hash: str | None) -> PromptDetail:
         """Make ``ref`` the production version, on the strength of ``run``, which must have
         used the gate set as it is now (``gate_set_hash``: None if the set is gone)."""
-        prompt_id, version = self._split(ref)
+        prompt_id, version = _split(ref)
         target = self.show(ref)
-        gate = target["gate"]
+        gate = target.gate
         problems = []
-        if run["status"] != "succeeded":
-            problems.append(f"run {run['id']} is {run['status']}")
-        if run["prompt"] != ref:
-            problems.append(f"run {run['id']} evaluated {run['prompt']}, not {ref}")
+        if run.status != "succeeded":
+            problems.append(f"run {run.id} is {run.status}")
+        if run.prompt != ref:
+            problems.append(f"run {run.id} evaluated {run.prompt}, not {ref}")
         if not gate.get("set"):
             problems.append(f"{ref} has no gate set")
-        elif run["set_name"] != gate["set"]:
-            problems.append(f"run {run['id']} used set '{run['set_name']}', the gate is "
+        elif run.set_name != gate["set"]:
+            problems.append(f"run {run.id} used set '{run.set_name}', the gate is "
                             f"'{gate['set']}'")
-        elif run["set_hash"] != gate_set_hash:
-            problems.append(f"the gate set '{gate['set']}' changed since run {run['id']}")
-        if run["config"].get("retrieval_only"):
+        elif run.set_hash != gate_set_hash:
+            problems.append(f"the gate set '{gate['set']}' changed since run {run.id}")
+        if run.config.retrieval_only:
             problems.append("a retrieval-only run can't promote a prompt")
-        problems += gate_failures(gate, run["summary"])
+        problems += gate_failures(gate, run.summary)
         if problems:
             raise Conflict(f"{ref} can't be promoted: " + "; ".join(problems),
                            code="gate_not_met")
-        if target["zone"] == "production":
+        if target.zone == "production":
             raise Conflict(f"{ref} is already in production", code="in_production")
         previous = self._switch(prompt_id, to=version, actor=actor, action="promote",
-                                run_id=run["id"])
-        self._audit.record(actor.actor, "prompt_promoted", ref, run_id=run["id"],
-                           previous_version=previous, summary=run["summary"])
+                                run_id=run.id)
+        self._audit.record(actor.actor, "prompt_promoted", ref, run_id=run.id,
+                           previous_version=previous, summary=run.summary)
         return self.show(ref)
 
-    def rollback(self, actor: Principal, prompt_id: str) -> dict[str, Any]:
+    def rollback(self, actor: Principal, prompt_id: str) -> PromptDetail:
         """Restore the production version from before the last promotion."""
         with self._sessions() as session:
             last = session.scalars(select(PromptPromotion)
@@ -279,20 +225,19 @@ class PromptStore:
     # -- helpers -------------------------------------------------------------------------
     def _switch(self, prompt_id: str, *, to: int, actor: Principal, action: str,
                 run_id: str | None = None) -> int | None:
+        """Demote the production version to pilot (only if it still is production) and put
+        ``to`` there, in one transaction; returns the demoted version."""
         with self._sessions() as session:
             current = self._production(session, prompt_id)
             old = current.version if current else None
-            if current is not None:
-                demoted = session.execute(
-                    update(PromptVersion).where(PromptVersion.id == current.id,
-                                                PromptVersion.zone == "production")
-                    .values(zone="pilot")).rowcount  # type: ignore[attr-defined]
-                if not demoted:
-                    raise Conflict("the production version changed meanwhile; try again",
-                                   code="concurrent_change")
-            session.execute(update(PromptVersion).where(PromptVersion.prompt_id == prompt_id,
-                                                        PromptVersion.version == to)
-                            .values(zone="production"))
+            if current is not None and not conditional_update(
+                    session, PromptVersionRow, PromptVersionRow.id == current.id,
+                    PromptVersionRow.zone == "production", zone="pilot"):
+                raise Conflict("the production version changed meanwhile; try again",
+                               code="concurrent_change")
+            conditional_update(session, PromptVersionRow,
+                               PromptVersionRow.prompt_id == prompt_id,
+                               PromptVersionRow.version == to, zone="production")
             session.add(PromptPromotion(prompt_id=prompt_id, action=action, version=to,
                                         previous_version=old, run_id=run_id,
                                         approved_by=actor.actor, at=utcnow()))
@@ -300,26 +245,45 @@ class PromptStore:
         return old
 
     @staticmethod
-    def _split(ref: str) -> tuple[str, int]:
-        prompt_id, _, version = ref.partition("@")
-        if not version.isdigit():
-            raise InvalidInput("name a version: id@version", code="invalid_prompt_ref")
-        return prompt_id, int(version)
+    def _production(session: Session, prompt_id: str) -> PromptVersionRow | None:
+        return session.scalars(select(PromptVersionRow).where(
+            PromptVersionRow.prompt_id == prompt_id,
+            PromptVersionRow.zone == "production")).first()
 
     @staticmethod
-    def _production(session: Session, prompt_id: str) -> PromptVersion | None:
-        return session.scalars(select(PromptVersion).where(
-            PromptVersion.prompt_id == prompt_id, PromptVersion.zone == "production")).first()
-
-    @staticmethod
-    def _row(session: Session, prompt_id: str, version: int) -> PromptVersion | None:
-        return session.scalars(select(PromptVersion).where(
-            PromptVersion.prompt_id == prompt_id, PromptVersion.version == version)).first()
-
-    @staticmethod
-    def _summary(r: PromptVersion) -> dict[str, Any]:
-        return {"ref": f"{r.prompt_id}@{r.version}", "id": r.prompt_id, "version": r.version,
-                "zone": r.zone, "author": r.author, "change_note": r.change_note,
-                "created_at": r.created_at.isoformat()}
+    def _row(session: Session, prompt_id: str, version: int) -> PromptVersionRow | None:
+        return session.scalars(select(PromptVersionRow).where(
+            PromptVersionRow.prompt_id == prompt_id,
+            PromptVersionRow.version == version)).first()
 
 
+def _parse(ref: str) -> tuple[str, int | None]:
+    """``prompts.registry.parse_ref``, its one error for a malformed ref as a 404 (what an
+    unknown prompt gets too)."""
+    try:
+        return parse_ref(ref)
+    except BadPromptRef as exc:
+        raise NotFound(str(exc), code="prompt_not_found") from None
+
+
+def _split(ref: str) -> tuple[str, int]:
+    """A ref that names its version: zone changes and promotions act on one version."""
+    prompt_id, version = _parse(ref)
+    if version is None:
+        raise InvalidInput("name a version: id@version", code="invalid_prompt_ref")
+    return prompt_id, version
+
+
+def _version(r: PromptVersionRow) -> PromptVersion:
+    return PromptVersion(ref=f"{r.prompt_id}@{r.version}", id=r.prompt_id, version=r.version,
+                         zone=r.zone, author=r.author, change_note=r.change_note,
+                         created_at=r.created_at.isoformat())
+
+
+def _detail(r: PromptVersionRow, history: Sequence[PromptPromotion]) -> PromptDetail:
+    return PromptDetail(
+        **_version(r).model_dump(), template=PromptText.model_validate(r.template),
+        gate=dict(r.gate or {}),
+        history=[Promotion(action=h.action, version=h.version,
+                           previous_version=h.previous_version, run_id=h.run_id,
+                           by=h.approved_by, at=h.at.isoformat()) for h in history])

@@ -14,8 +14,7 @@ from sqlalchemy import JSON, ForeignKey, Integer, String, Text, UniqueConstraint
 from sqlalchemy.orm import Mapped, mapped_column
 
 from app.core.tables import Base, utcnow
-
-ZONES = ("exploration", "pilot", "production")
+from prompts.zones import Zone
 
 
 class PromptVersion(Base):
@@ -25,7 +24,7 @@ class PromptVersion(Base):
     id: Mapped[int] = mapped_column(primary_key=True)
     prompt_id: Mapped[str] = mapped_column(String(64), index=True)
     version: Mapped[int] = mapped_column(Integer)
-    zone: Mapped[str] = mapped_column(String(16), default="exploration")
+    zone: Mapped[Zone] = mapped_column(String(16), default="exploration")
     author: Mapped[str] = mapped_column(String(128))
     change_note: Mapped[str] = mapped_column(Text, default="")
     created_at: Mapped[datetime] = mapped_column(default=utcnow)

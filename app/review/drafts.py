@@ -11,19 +11,25 @@ from __future__ import annotations
 import re
 import uuid
 from collections.abc import Collection as Names
-from dataclasses import dataclass
 from typing import Any
 
-from sqlalchemy import select, update
+from sqlalchemy import select
 from sqlalchemy.orm import Session, sessionmaker
 
 from app.answering.grounding import CITATION_MARKER
+from app.answering.records import AnswerDetail
 from app.answering.service import AnswerService
 from app.audit.log import AuditLog
 from app.core.errors import Conflict, InvalidInput, NotFound
 from app.core.principal import Principal
 from app.core.tables import utcnow
-from app.review.tables import Draft, DraftEvent
+from app.core.transitions import conditional_update
+from app.review.records import AuthorDraft
+from app.review.records import Customer as Customer  # re-exported: create() takes one
+from app.review.tables import Draft as DraftRow
+from app.review.tables import DraftEvent as EventRow
+from app.review.views import author_view
+from app.review.vocabulary import Tone
 
 LANGUAGES = {"en": "English", "nl": "Dutch", "de": "German", "fr": "French"}
 
@@ -33,17 +39,10 @@ def customer_text(answer: str) -> str:
     return re.sub(r"[ \t]{2,}", " ", CITATION_MARKER.sub("", answer)).strip()
 
 
-@dataclass(frozen=True)
-class Customer:
-    name: str = ""
-    language: str = "en"
-    ticket_id: str = ""
-
-    def as_dict(self) -> dict[str, str]:
-        return {"name": self.name, "language": self.language, "ticket_id": self.ticket_id}
-
-
 class DraftService:
+    """Drafts from the agent's side: create (from a new or an existing answer), read, list
+    and resubmit. The reviewer's side is ``app.review.queue``."""
+
     def __init__(self, sessions: sessionmaker[Session], answers: AnswerService,
                  audit: AuditLog) -> None:
         self._sessions = sessions
@@ -51,68 +50,69 @@ class DraftService:
         self._audit = audit
 
     def create(self, author: Principal, question: str, collections: list[str], *,
-               allowed: Names[str], customer: Customer, tone: str) -> dict[str, Any]:
+               allowed: Names[str], customer: Customer, tone: Tone) -> AuthorDraft:
         """Generate a reply to a ticket and queue it for review."""
         variables = {"customer_name": customer.name or "the customer", "tone": tone,
                      "language": LANGUAGES.get(customer.language, customer.language)}
         answer = self._answers.answer(question, collections, allowed=allowed, asker=author,
                                       prompt="customer_reply", channel="draft",
                                       variables=variables)
-        text = "" if answer["refused"] else customer_text(answer["answer"])
-        record = self._answers.get(answer["answer_id"], readable=allowed, viewer=author,
+        text = "" if answer.refused else customer_text(answer.answer)
+        record = self._answers.get(answer.answer_id, readable=allowed, viewer=author,
                                    audit=False)
         return self._insert(author, record, customer, tone, text)
 
     def from_answer(self, author: Principal, answer_id: str, *, readable: Names[str],
-                    customer: Customer, tone: str) -> dict[str, Any]:
+                    customer: Customer, tone: Tone) -> AuthorDraft:
         """Queue an existing chat answer (its text, citations and provenance) as a draft."""
         record = self._answers.get(answer_id, readable=readable, viewer=author, audit=False)
-        text = "" if record["refused"] else customer_text(record["answer"])
+        text = "" if record.refused else customer_text(record.answer)
         return self._insert(author, record, customer, tone, text)
 
-    def _insert(self, author: Principal, record: dict[str, Any], customer: Customer, tone: str,
-                text: str) -> dict[str, Any]:
+    def _insert(self, author: Principal, record: AnswerDetail, customer: Customer, tone: Tone,
+                text: str) -> AuthorDraft:
+        """Store the draft of ``record`` (the answer's provenance) and its creation event."""
         assert author.user_id is not None, "drafts belong to a user"
-        draft = Draft(id=uuid.uuid4().hex, author_id=author.user_id,
-                      author_teams=sorted(author.teams), answer_id=record["answer_id"],
-                      collections=record["collections"], question=record["question"],
-                      customer=customer.as_dict(), ticket_id=customer.ticket_id, tone=tone,
-                      prompt=record["prompt"], model_id=record["model"],
-                      refused=record["refused"], generated_text=text, text=text)
+        draft = DraftRow(id=uuid.uuid4().hex, author_id=author.user_id,
+                         author_teams=sorted(author.teams), answer_id=record.answer_id,
+                         collections=record.collections, question=record.question,
+                         customer=customer.model_dump(), ticket_id=customer.ticket_id,
+                         tone=tone, prompt=record.prompt, model_id=record.model,
+                         refused=record.refused, generated_text=text, text=text)
         with self._sessions() as session:
             session.add(draft)
             session.flush()
-            session.add(DraftEvent(draft_id=draft.id, actor=author.actor, action="create",
-                                   from_state="", to_state="pending"))
+            session.add(EventRow(draft_id=draft.id, actor=author.actor, action="create",
+                                 from_state="", to_state="pending"))
             session.commit()
         self._audit.record(author.actor, "draft_created", draft.id, answer_id=draft.answer_id,
                            collections=draft.collections, ticket_id=customer.ticket_id,
                            prompt=draft.prompt, refused=draft.refused)
         return self.view(draft.id, author, readable=draft.collections)
 
-    def load(self, draft_id: str, viewer: Principal, *, readable: Names[str]) -> Draft:
-        """The draft, if ``viewer`` may see it: its author, a reviewer or an admin, and only
-        while they may read every collection it drew on. Anyone else: 404."""
+    def load(self, draft_id: str, viewer: Principal, *, readable: Names[str]) -> DraftRow:
+        """The draft's row, if ``viewer`` may see it: its author, a reviewer or an admin, and
+        only while they may read every collection it drew on. Anyone else: 404."""
         with self._sessions() as session:
-            draft = session.get(Draft, draft_id)
+            draft = session.get(DraftRow, draft_id)
         if draft is None or not set(draft.collections) <= set(readable) or not (
                 draft.author_id == viewer.user_id or viewer.has("reviewer")):
             raise NotFound("draft not found", code="draft_not_found")
         return draft
 
-    def view(self, draft_id: str, viewer: Principal, *, readable: Names[str]) -> dict[str, Any]:
-        """What the agent sees: the working text while under review, the approved text only
-        once approved, and the reviewer's decision and comment."""
+    def view(self, draft_id: str, viewer: Principal, *, readable: Names[str]) -> AuthorDraft:
+        """What the agent sees (``views.author_view``): never approved text before approval."""
         return author_view(self.load(draft_id, viewer, readable=readable))
 
-    def mine(self, author: Principal, *, readable: Names[str]) -> list[dict[str, Any]]:
+    def mine(self, author: Principal, *, readable: Names[str]) -> list[AuthorDraft]:
+        """The author's latest 500 drafts, newest first, on collections they still read."""
         with self._sessions() as session:
-            drafts = session.scalars(select(Draft).where(Draft.author_id == author.user_id)
-                                     .order_by(Draft.created_at.desc()).limit(500)).all()
+            drafts = session.scalars(select(DraftRow).where(DraftRow.author_id == author.user_id)
+                                     .order_by(DraftRow.created_at.desc()).limit(500)).all()
         return [author_view(d) for d in drafts if set(d.collections) <= set(readable)]
 
     def resubmit(self, author: Principal, draft_id: str, *, readable: Names[str],
-                 text: str | None, note: str) -> dict[str, Any]:
+                 text: str | None, note: str) -> AuthorDraft:
         """``changes_requested -> pending``, by the draft's author, optionally with new text."""
         if text is not None and not text.strip():
             raise InvalidInput("the reply text is empty", code="empty_text")
@@ -124,13 +124,12 @@ class DraftService:
         if text is not None:
             values["text"] = text
         with self._sessions() as session:
-            done = session.execute(
-                update(Draft).where(Draft.id == draft_id, Draft.state == "changes_requested")
-                .values(**values)).rowcount  # type: ignore[attr-defined]
+            done = conditional_update(session, DraftRow, DraftRow.id == draft_id,
+                                      DraftRow.state == "changes_requested", **values)
             if done:
-                session.add(DraftEvent(draft_id=draft_id, actor=author.actor, action="resubmit",
-                                       from_state="changes_requested", to_state="pending",
-                                       note=note))
+                session.add(EventRow(draft_id=draft_id, actor=author.actor, action="resubmit",
+                                     from_state="changes_requested", to_state="pending",
+                                     note=note))
             session.commit()
         if not done:
             raise Conflict(f"the draft is {draft.state.replace('_', ' ')}: only a draft with "
@@ -139,24 +138,3 @@ class DraftService:
                            text_changed=text is not None)
         return self.view(draft_id, author, readable=readable)
 
-
-def author_view(d: Draft) -> dict[str, Any]:
-    approved = d.state == "approved"
-    return {
-        "draft_id": d.id,
-        "state": d.state,
-        "question": d.question,
-        "collections": d.collections,
-        "customer": d.customer,
-        "tone": d.tone,
-        "refused": d.refused,
-        # never the approved text before approval: while under review it is a draft
-        "draft_text": None if approved else d.text,
-        "approved_text": d.final_text if approved else None,
-        "decision": None if d.decided_at is None and d.state != "changes_requested" else {
-            "state": d.state, "comment": d.comment, "reason": d.reason,
-            "decided_at": d.decided_at.isoformat() if d.decided_at else None},
-        "created_at": d.created_at.isoformat(),
-        "submitted_at": d.submitted_at.isoformat(),
-        "answer_id": d.answer_id,
-    }

@@ -17,54 +17,37 @@ from __future__ import annotations
 
 import uuid
 from collections.abc import Collection as Names
-from dataclasses import dataclass
-from datetime import datetime, timedelta
+from datetime import timedelta
 from typing import Any
 
 from rapidfuzz.distance import Levenshtein
-from sqlalchemy import and_, or_, select, update
+from sqlalchemy import ColumnElement, and_, or_, select
 from sqlalchemy.exc import IntegrityError
 from sqlalchemy.orm import Session, sessionmaker
 
-from app.answering.tables import Answer
+from app.answering.tables import Answer as AnswerRow
 from app.audit.log import AuditLog
 from app.core.errors import Conflict, Forbidden, InvalidInput
 from app.core.principal import Principal
 from app.core.tables import utcnow
+from app.core.transitions import conditional_update
 from app.identity.tables import User
-from app.review.drafts import DraftService, author_view
-from app.review.tables import REASONS, RUBRIC, Draft, DraftEvent, EvalCandidate
+from app.review.drafts import DraftService
+from app.review.records import Draft, EvalCandidate, ReviewQueuePage
+from app.review.records import QueueFilter as QueueFilter  # re-exported: queue() takes one
+from app.review.records import Rating as Rating  # re-exported: the decisions take one
+from app.review.tables import Draft as DraftRow
+from app.review.tables import DraftEvent as EventRow
+from app.review.tables import EvalCandidate as CandidateRow
+from app.review.views import Usernames, age, eval_case, live_claim, queue_item, reviewer_view
+from app.review.vocabulary import Action, State
 from app.review.webhooks import WebhookSender
 
 
-@dataclass(frozen=True)
-class Rating:
-    scores: dict[str, int]
-    comment: str = ""
-    reason: str | None = None
-
-    def check(self, *, reject: bool) -> None:
-        if set(self.scores) != set(RUBRIC) or not all(
-                isinstance(v, int) and 1 <= v <= 5 for v in self.scores.values()):
-            raise InvalidInput(f"scores needs {', '.join(RUBRIC)}, each 1-5",
-                               code="invalid_scores")
-        if reject and self.reason not in REASONS:
-            raise InvalidInput(f"a rejection needs a reason: {', '.join(REASONS)}",
-                               code="invalid_reason")
-
-
-@dataclass(frozen=True)
-class QueueFilter:
-    state: str | None = None
-    collection: str | None = None
-    team: str | None = None
-    min_age_s: float | None = None
-    assignee: str | None = None
-    newest_first: bool = False
-    limit: int = 100
-
-
 class ReviewQueue:
+    """The reviewer's side of the drafts: the queue, the transitions of the diagram above,
+    and the test cases made from reviewed drafts."""
+
     def __init__(self, sessions: sessionmaker[Session], drafts: DraftService, audit: AuditLog,
                  webhooks: WebhookSender, *, claim_minutes: float) -> None:
         self._sessions = sessions
@@ -75,7 +58,7 @@ class ReviewQueue:
 
     # -- reading -------------------------------------------------------------------------
     def queue(self, reviewer: Principal, *, readable: Names[str],
-             where: QueueFilter = QueueFilter()) -> dict[str, Any]:
+              where: QueueFilter = QueueFilter()) -> ReviewQueuePage:
         """Drafts the reviewer may see (every collection readable), oldest first, with the
         age of the oldest pending draft: the queue's SLA figure.
 
@@ -83,12 +66,12 @@ class ReviewQueue:
         their texts) are loaded for the page that is returned."""
         now = utcnow()
         with self._sessions() as session:
-            rows = session.execute(select(*QUEUE_COLUMNS).order_by(Draft.submitted_at)).all()
+            rows = session.execute(select(*QUEUE_COLUMNS).order_by(DraftRow.submitted_at)).all()
             visible = [d for d in rows if set(d.collections) <= set(readable)]
             names = self._usernames(session, {d.assignee_id for d in visible})
             # counts and the SLA figure describe the whole queue the reviewer may see,
             # whatever the filters below pick out of it
-            counts: dict[str, int] = {}
+            counts: dict[State, int] = {}
             for d in visible:
                 counts[d.state] = counts.get(d.state, 0) + 1
             pending = [age(d, now) for d in visible if d.state == "pending"]
@@ -107,65 +90,46 @@ class ReviewQueue:
                 visible.reverse()
             page_ids = [d.id for d in visible[:where.limit]]
             loaded = {d.id: d for d in session.scalars(
-                select(Draft).where(Draft.id.in_(page_ids)))} if page_ids else {}
+                select(DraftRow).where(DraftRow.id.in_(page_ids)))} if page_ids else {}
             page = [loaded[i] for i in page_ids if i in loaded]
             names |= self._usernames(session, {d.author_id for d in page})
-        return {
-            "drafts": [self._summary(d, names, now) for d in page],
-            "total": len(visible),
-            "counts": counts,
-            "oldest_pending_age_s": round(max(pending), 1) if pending else None,
-        }
+        return ReviewQueuePage(
+            drafts=[queue_item(d, names, now) for d in page], total=len(visible),
+            counts=counts, oldest_pending_age_s=round(max(pending), 1) if pending else None)
 
-    def get(self, draft_id: str, reviewer: Principal, *, readable: Names[str]) -> dict[str, Any]:
+    def get(self, draft_id: str, reviewer: Principal, *, readable: Names[str]) -> Draft:
         """Everything a reviewer needs: the draft, its evidence and its history."""
         draft = self._visible(draft_id, reviewer, readable)
         with self._sessions() as session:
-            answer = session.get(Answer, draft.answer_id)
-            events = session.scalars(select(DraftEvent).where(DraftEvent.draft_id == draft_id)
-                                     .order_by(DraftEvent.id)).all()
+            answer = session.get(AnswerRow, draft.answer_id)
+            events = session.scalars(select(EventRow).where(EventRow.draft_id == draft_id)
+                                     .order_by(EventRow.id)).all()
             names = self._usernames(session, {draft.assignee_id, draft.decided_by,
                                                draft.author_id})
-        evidence = {} if answer is None else {
-            "citations": answer.citations, "sentences": answer.sentences,
-            "retrieved": answer.retrieved, "snapshot_ids": answer.snapshot_ids,
-            "model_answer": answer.answer}
-        return self._summary(draft, names, utcnow()) | author_view(draft) | evidence | {
-            "generated_text": draft.generated_text,
-            "text": draft.text,
-            "final_text": draft.final_text,
-            "edit_distance": draft.edit_distance,
-            "scores": draft.scores,
-            "decided_by": names.get(draft.decided_by),
-            "events": [{"at": e.at.isoformat(), "actor": e.actor, "action": e.action,
-                        "from": e.from_state, "to": e.to_state, "note": e.note}
-                       for e in events],
-            "webhooks": self._webhooks.deliveries(draft_id),
-        }
+        return reviewer_view(draft, answer, events, self._webhooks.deliveries(draft_id), names,
+                             utcnow())
 
     # -- transitions ---------------------------------------------------------------------
-    def claim(self, draft_id: str, reviewer: Principal, *, readable: Names[str]
-              ) -> dict[str, Any]:
+    def claim(self, draft_id: str, reviewer: Principal, *, readable: Names[str]) -> Draft:
         draft = self._reviewable(draft_id, reviewer, readable)
         now = utcnow()
-        takeable = or_(Draft.state == "pending",
-                       and_(Draft.state == "in_review",
-                            or_(Draft.claim_expires_at < now,
-                                Draft.assignee_id == reviewer.user_id)))
+        takeable = or_(DraftRow.state == "pending",
+                       and_(DraftRow.state == "in_review",
+                            or_(DraftRow.claim_expires_at < now,
+                                DraftRow.assignee_id == reviewer.user_id)))
         self._transition(draft, reviewer, "claim", takeable, "in_review", {
             "assignee_id": reviewer.user_id, "claim_expires_at": now + self._claim,
             "first_claimed_at": draft.first_claimed_at or now})
         return self.get(draft_id, reviewer, readable=readable)
 
-    def release(self, draft_id: str, reviewer: Principal, *, readable: Names[str]
-                ) -> dict[str, Any]:
+    def release(self, draft_id: str, reviewer: Principal, *, readable: Names[str]) -> Draft:
         draft = self._visible(draft_id, reviewer, readable)
         self._transition(draft, reviewer, "release", self._held_by(reviewer), "pending",
                          {"assignee_id": None, "claim_expires_at": None})
         return self.get(draft_id, reviewer, readable=readable)
 
     def edit(self, draft_id: str, reviewer: Principal, text: str, *, readable: Names[str]
-             ) -> dict[str, Any]:
+             ) -> Draft:
         if not text.strip():
             raise InvalidInput("the reply text is empty", code="empty_text")
         draft = self._reviewable(draft_id, reviewer, readable)
@@ -174,7 +138,7 @@ class ReviewQueue:
         return self.get(draft_id, reviewer, readable=readable)
 
     def approve(self, draft_id: str, reviewer: Principal, rating: Rating, *,
-                readable: Names[str], text: str | None = None) -> dict[str, Any]:
+                readable: Names[str], text: str | None = None) -> Draft:
         rating.check(reject=False)
         draft = self._reviewable(draft_id, reviewer, readable)
         final = draft.text if text is None else text
@@ -194,7 +158,7 @@ class ReviewQueue:
         return self.get(draft_id, reviewer, readable=readable)
 
     def reject(self, draft_id: str, reviewer: Principal, rating: Rating, *,
-               readable: Names[str]) -> dict[str, Any]:
+               readable: Names[str]) -> Draft:
         rating.check(reject=True)
         draft = self._reviewable(draft_id, reviewer, readable)
         self._transition(draft, reviewer, "reject", self._held_by(reviewer), "rejected",
@@ -202,7 +166,7 @@ class ReviewQueue:
         return self.get(draft_id, reviewer, readable=readable)
 
     def request_changes(self, draft_id: str, reviewer: Principal, comment: str, *,
-                        readable: Names[str]) -> dict[str, Any]:
+                        readable: Names[str]) -> Draft:
         if not comment.strip():
             raise InvalidInput("say what should change", code="comment_required")
         draft = self._reviewable(draft_id, reviewer, readable)
@@ -211,62 +175,43 @@ class ReviewQueue:
                                                "claim_expires_at": None}, note=comment)
         return self.get(draft_id, reviewer, readable=readable)
 
+    # -- evaluation candidates -----------------------------------------------------------
     def make_candidate(self, draft_id: str, reviewer: Principal, *, readable: Names[str],
-                       expected_documents: list[str] | None = None) -> dict[str, Any]:
-        """Turn a reviewed draft into a test case in the question-set format.
-
-        An approved draft expects the documents it cited and carries its approved text as the
-        reference answer; a draft rejected as ``should_not_answer`` must be refused; any
-        other rejection names what was wrong (``must_not``) and needs the reviewer to say
-        which documents should have answered it (the cited ones were the wrong ones).
-        """
+                       expected_documents: list[str] | None = None) -> EvalCandidate:
+        """Turn a reviewed draft into a test case (the rules: ``views.eval_case``); one per
+        draft."""
         draft = self._visible(draft_id, reviewer, readable)
-        if draft.state not in ("approved", "rejected"):
-            raise Conflict(f"the draft is {draft.state.replace('_', ' ')}: only an approved "
-                           "or rejected draft can become a test case", code="not_reviewed")
-        must_refuse = draft.reason == "should_not_answer"
         with self._sessions() as session:
-            answer = session.get(Answer, draft.answer_id)
+            answer = session.get(AnswerRow, draft.answer_id)
             cited = sorted({c["document"] for c in (answer.citations if answer else [])})
-            expected = [] if must_refuse else (
-                expected_documents if expected_documents is not None
-                else cited if draft.state == "approved" else [])
-            if not must_refuse and not expected:
-                raise InvalidInput("say which documents should answer this question "
-                                   "(expected_documents)", code="expected_documents_needed")
-            case: dict[str, Any] = {
-                "id": f"review-{draft.id[:12]}", "question": draft.question,
-                "collections": draft.collections, "expected_documents": sorted(expected),
-                "key_facts": [], "must_refuse": must_refuse,
-                "tags": ["from-review", draft.state] + ([draft.reason] if draft.reason else [])}
-            if draft.state == "approved":
-                case["reference_answer"] = draft.final_text
-            else:
-                case["must_not"] = [f"{draft.reason}: {draft.comment}".rstrip(": ")]
-            session.add(EvalCandidate(id=uuid.uuid4().hex, draft_id=draft_id,
-                                      created_by=reviewer.actor, case=case))
+            case = eval_case(draft, cited, expected_documents)
+            session.add(CandidateRow(id=uuid.uuid4().hex, draft_id=draft_id,
+                                     created_by=reviewer.actor,
+                                     case=case.model_dump(exclude_none=True)))
             try:
                 session.commit()  # the unique draft_id decides between two racing reviewers
             except IntegrityError:
                 session.rollback()
                 raise Conflict("this draft is already a test case",
                                code="candidate_exists") from None
-        self._audit.record(reviewer.actor, "eval_candidate_created", draft_id,
-                           case_id=case["id"])
+        self._audit.record(reviewer.actor, "eval_candidate_created", draft_id, case_id=case.id)
         return case
 
-    def candidates(self, *, readable: Names[str]) -> list[dict[str, Any]]:
+    def candidates(self, *, readable: Names[str]) -> list[EvalCandidate]:
+        """Every test case made from reviewed drafts on collections the caller reads."""
         with self._sessions() as session:
-            rows = session.scalars(select(EvalCandidate).order_by(EvalCandidate.created_at))
-            return [dict(c.case) for c in rows if set(c.case["collections"]) <= set(readable)]
+            rows = session.scalars(select(CandidateRow).order_by(CandidateRow.created_at))
+            return [EvalCandidate.model_validate(c.case) for c in rows
+                    if set(c.case["collections"]) <= set(readable)]
 
     # -- helpers -------------------------------------------------------------------------
-    def _visible(self, draft_id: str, reviewer: Principal, readable: Names[str]) -> Draft:
+    def _visible(self, draft_id: str, reviewer: Principal, readable: Names[str]) -> DraftRow:
         if not reviewer.has("reviewer"):
             raise Forbidden("this needs the reviewer role", code="missing_role")
         return self._drafts.load(draft_id, reviewer, readable=readable)
 
-    def _reviewable(self, draft_id: str, reviewer: Principal, readable: Names[str]) -> Draft:
+    def _reviewable(self, draft_id: str, reviewer: Principal, readable: Names[str]
+                    ) -> DraftRow:
         """Four eyes: nobody but an admin reviews a draft they asked for themselves."""
         draft = self._visible(draft_id, reviewer, readable)
         if draft.author_id == reviewer.user_id and not reviewer.is_admin:
@@ -274,12 +219,12 @@ class ReviewQueue:
                             code="own_draft")
         return draft
 
-    def _held_by(self, reviewer: Principal) -> Any:
+    def _held_by(self, reviewer: Principal) -> ColumnElement[bool]:
         """A live claim of ``reviewer``; an admin may act on any draft under review."""
         if reviewer.is_admin:
-            return Draft.state == "in_review"
-        return and_(Draft.state == "in_review", Draft.assignee_id == reviewer.user_id,
-                    Draft.claim_expires_at >= utcnow())
+            return DraftRow.state == "in_review"
+        return and_(DraftRow.state == "in_review", DraftRow.assignee_id == reviewer.user_id,
+                    DraftRow.claim_expires_at >= utcnow())
 
     @staticmethod
     def _decided(reviewer: Principal, rating: Rating) -> dict[str, Any]:
@@ -287,17 +232,17 @@ class ReviewQueue:
                 "scores": dict(rating.scores), "reason": rating.reason,
                 "comment": rating.comment, "claim_expires_at": None}
 
-    def _transition(self, draft: Draft, actor: Principal, action: str, allowed: Any,
-                    to_state: str, values: dict[str, Any], *, note: str = "",
-                    webhook: dict[str, Any] | None = None,
+    def _transition(self, draft: DraftRow, actor: Principal, action: Action,
+                    allowed: ColumnElement[bool], to_state: State, values: dict[str, Any], *,
+                    note: str = "", webhook: dict[str, Any] | None = None,
                     details: dict[str, Any] | None = None) -> None:
         with self._sessions() as session:
             # the conditional UPDATE is the transaction's first statement (see module doc)
-            done = session.execute(update(Draft).where(Draft.id == draft.id, allowed)
-                                   .values(state=to_state, **values)).rowcount  # type: ignore[attr-defined]
+            done = conditional_update(session, DraftRow, DraftRow.id == draft.id, allowed,
+                                      state=to_state, **values)
             if done:
-                session.add(DraftEvent(draft_id=draft.id, actor=actor.actor, action=action,
-                                       from_state=draft.state, to_state=to_state, note=note))
+                session.add(EventRow(draft_id=draft.id, actor=actor.actor, action=action,
+                                     from_state=draft.state, to_state=to_state, note=note))
                 if webhook is not None:
                     self._webhooks.enqueue(session, draft.id, webhook)
             session.commit()
@@ -306,9 +251,9 @@ class ReviewQueue:
         self._audit.record(actor.actor, f"draft_{action}", draft.id, from_state=draft.state,
                            to_state=to_state, **(details or {}))
 
-    def _why_not(self, draft_id: str, actor: Principal, action: str) -> Conflict:
+    def _why_not(self, draft_id: str, actor: Principal, action: Action) -> Conflict:
         with self._sessions() as session:
-            now = session.get(Draft, draft_id)
+            now = session.get(DraftRow, draft_id)
             assert now is not None
             holder = self._usernames(session, {now.assignee_id}).get(now.assignee_id)
         verb = action.replace("_", " ")
@@ -326,34 +271,14 @@ class ReviewQueue:
                         code="illegal_transition")
 
     @staticmethod
-    def _usernames(session: Session, ids: set[int | None]) -> dict[int | None, str]:
+    def _usernames(session: Session, ids: set[int | None]) -> Usernames:
         wanted = [i for i in ids if i is not None]
         if not wanted:
             return {}
         return dict(session.execute(select(User.id, User.username)
                                     .where(User.id.in_(wanted))).all())
 
-    def _summary(self, d: Draft, names: dict[int | None, str], now: datetime) -> dict[str, Any]:
-        claim_live = live_claim(d, now)
-        return {"draft_id": d.id, "state": d.state, "question": d.question[:200],
-                "collections": d.collections, "ticket_id": d.ticket_id,
-                "author": names.get(d.author_id), "teams": d.author_teams,
-                "assignee": names.get(d.assignee_id) if claim_live else None,
-                "claim_expires_at": d.claim_expires_at.isoformat()
-                if claim_live and d.claim_expires_at else None,
-                "age_s": round(age(d, now), 1), "prompt": d.prompt, "model": d.model_id,
-                "refused": d.refused}
-
 
 # what the queue filters and counts on; texts stay in the database until a page is shown
-QUEUE_COLUMNS = (Draft.id, Draft.state, Draft.collections, Draft.author_teams,
-                 Draft.assignee_id, Draft.claim_expires_at, Draft.submitted_at)
-
-
-def live_claim(d: Draft | Any, now: datetime) -> bool:
-    return d.state == "in_review" and d.claim_expires_at is not None and \
-        d.claim_expires_at >= now
-
-
-def age(d: Draft | Any, now: datetime) -> float:
-    return (now - d.submitted_at).total_seconds()
+QUEUE_COLUMNS = (DraftRow.id, DraftRow.state, DraftRow.collections, DraftRow.author_teams,
+                 DraftRow.assignee_id, DraftRow.claim_expires_at, DraftRow.submitted_at)

@@ -2,7 +2,9 @@
 the evaluation candidates reviewers make from them.
 
 A draft's workflow state only ever changes through a conditional ``UPDATE ... WHERE state IN
-(...)``: the database, not a Python lock, decides which of two racing reviewers wins.
+(...)`` (``app.core.transitions``): the database, not a Python lock, decides which of two racing
+reviewers wins. The allowed values of the string columns are the ``Literal`` types of
+``app.review.vocabulary``; the database stores them as plain strings.
 """
 
 from __future__ import annotations
@@ -14,10 +16,7 @@ from sqlalchemy import JSON, Float, ForeignKey, Integer, String, Text
 from sqlalchemy.orm import Mapped, mapped_column
 
 from app.core.tables import Base, utcnow
-
-STATES = ("pending", "in_review", "approved", "rejected", "changes_requested")
-REASONS = ("wrong_facts", "missing_info", "tone", "outdated_source", "should_not_answer")
-RUBRIC = ("accuracy", "completeness", "tone", "citations")
+from app.review.vocabulary import Action, Criterion, DeliveryStatus, Reason, State, Tone
 
 
 class Draft(Base):
@@ -40,7 +39,7 @@ class Draft(Base):
     question: Mapped[str] = mapped_column(Text)
     customer: Mapped[dict[str, Any]] = mapped_column(JSON, default=dict)  # name, language, ticket
     ticket_id: Mapped[str] = mapped_column(String(100), default="", index=True)
-    tone: Mapped[str] = mapped_column(String(32), default="friendly")
+    tone: Mapped[Tone] = mapped_column(String(32), default="friendly")
     prompt: Mapped[str] = mapped_column(String(80))  # id@version
     model_id: Mapped[str] = mapped_column(String(200))
     refused: Mapped[bool] = mapped_column(default=False)
@@ -48,14 +47,14 @@ class Draft(Base):
     text: Mapped[str] = mapped_column(Text)
     final_text: Mapped[str | None] = mapped_column(Text, default=None)
     edit_distance: Mapped[float | None] = mapped_column(Float, default=None)
-    state: Mapped[str] = mapped_column(String(20), default="pending", index=True)
+    state: Mapped[State] = mapped_column(String(20), default="pending", index=True)
     assignee_id: Mapped[int | None] = mapped_column(Integer, default=None, index=True)
     claim_expires_at: Mapped[datetime | None] = mapped_column(default=None)
     first_claimed_at: Mapped[datetime | None] = mapped_column(default=None)
     decided_at: Mapped[datetime | None] = mapped_column(default=None)
     decided_by: Mapped[int | None] = mapped_column(Integer, default=None)
-    scores: Mapped[dict[str, Any] | None] = mapped_column(JSON, default=None)
-    reason: Mapped[str | None] = mapped_column(String(32), default=None)
+    scores: Mapped[dict[Criterion, int] | None] = mapped_column(JSON, default=None)
+    reason: Mapped[Reason | None] = mapped_column(String(32), default=None)
     comment: Mapped[str] = mapped_column(Text, default="")
 
 
@@ -69,9 +68,9 @@ class DraftEvent(Base):
         ForeignKey("drafts.id", ondelete="CASCADE"), index=True)
     at: Mapped[datetime] = mapped_column(default=utcnow)
     actor: Mapped[str] = mapped_column(String(128))
-    action: Mapped[str] = mapped_column(String(32))
-    from_state: Mapped[str] = mapped_column(String(20))
-    to_state: Mapped[str] = mapped_column(String(20))
+    action: Mapped[Action] = mapped_column(String(32))
+    from_state: Mapped[str] = mapped_column(String(20))  # "" for the creation
+    to_state: Mapped[State] = mapped_column(String(20))
     note: Mapped[str] = mapped_column(Text, default="")
 
 
@@ -86,7 +85,8 @@ class WebhookDelivery(Base):
         ForeignKey("drafts.id", ondelete="CASCADE"), index=True)
     url: Mapped[str] = mapped_column(Text)
     payload: Mapped[dict[str, Any]] = mapped_column(JSON)
-    status: Mapped[str] = mapped_column(String(16), default="pending", index=True)
+    status: Mapped[DeliveryStatus] = mapped_column(String(16), default="pending",
+                                                  index=True)
     attempts: Mapped[int] = mapped_column(Integer, default=0)
     next_attempt_at: Mapped[datetime] = mapped_column(default=utcnow, index=True)
     created_at: Mapped[datetime] = mapped_column(default=utcnow)

@@ -31,12 +31,14 @@ from datetime import datetime, timedelta
 from typing import Any
 
 import httpx
-from sqlalchemy import func, select, update
+from sqlalchemy import func, select
 from sqlalchemy.orm import Session, sessionmaker
 
 from app.audit.log import AuditLog
 from app.core.settings import ReviewSettings
 from app.core.tables import utcnow
+from app.core.transitions import conditional_update
+from app.review.records import WebhookAttemptOut, WebhookDeliveryOut
 from app.review.tables import WebhookAttempt, WebhookDelivery
 
 log = logging.getLogger("vraagbaak.webhooks")
@@ -186,13 +188,11 @@ class WebhookSender:
         with self._sessions() as session:
             # the UPDATE is the transaction's first statement: on PostgreSQL the loser waits
             # for the winner's row lock and then no longer matches; SQLite serialises writers
-            result = session.execute(
-                update(WebhookDelivery)
-                .where(WebhookDelivery.id == delivery_id, WebhookDelivery.status == "pending",
-                       WebhookDelivery.next_attempt_at <= now)
-                .values(next_attempt_at=lease)
-                .execution_options(synchronize_session=False))
-            if result.rowcount != 1:  # type: ignore[attr-defined]
+            taken = conditional_update(
+                session, WebhookDelivery, WebhookDelivery.id == delivery_id,
+                WebhookDelivery.status == "pending", WebhookDelivery.next_attempt_at <= now,
+                next_attempt_at=lease)
+            if taken != 1:
                 session.rollback()
                 return None
             row = session.get_one(WebhookDelivery, delivery_id)
@@ -209,8 +209,8 @@ class WebhookSender:
                    "X-Vraagbaak-Delivery": job.id,
                    "X-Vraagbaak-Timestamp": timestamp}
         if self._settings.webhook_secret:
-            headers["X-Vraagbaak-Signature"] = sign(self._settings.webhook_secret, timestamp,
-                                                    body)
+            headers["X-Vraagbaak-Signature"] = sign(
+                self._settings.webhook_secret.get_secret_value(), timestamp, body)
         at, started = utcnow(), time.perf_counter()
         status_code: int | None = None
         error = ""
@@ -236,11 +236,9 @@ class WebhookSender:
         with self._sessions() as session:
             session.add(attempt)
             # still ours only if no other worker took over a lapsed claim meanwhile
-            session.execute(update(WebhookDelivery)
-                            .where(WebhookDelivery.id == job.id,
-                                   WebhookDelivery.status == "pending",
-                                   WebhookDelivery.next_attempt_at == job.lease)
-                            .values(**values).execution_options(synchronize_session=False))
+            conditional_update(session, WebhookDelivery, WebhookDelivery.id == job.id,
+                               WebhookDelivery.status == "pending",
+                               WebhookDelivery.next_attempt_at == job.lease, **values)
             session.commit()
         if "status" in values:
             action = "webhook_delivered" if ok else "webhook_failed"
@@ -251,10 +249,10 @@ class WebhookSender:
     def _error_text(self, exc: Exception) -> str:
         text = f"{type(exc).__name__}: {exc}"
         if self._settings.webhook_secret:
-            text = text.replace(self._settings.webhook_secret, "[redacted]")
+            text = text.replace(self._settings.webhook_secret.get_secret_value(), "[redacted]")
         return text[:MAX_ERROR_CHARS]
 
-    def deliveries(self, draft_id: str) -> list[dict[str, Any]]:
+    def deliveries(self, draft_id: str) -> list[WebhookDeliveryOut]:
         """The draft's deliveries with every attempt, oldest first, for the draft view."""
         with self._sessions() as session:
             rows = session.scalars(select(WebhookDelivery)
@@ -264,14 +262,11 @@ class WebhookSender:
             tries = session.scalars(select(WebhookAttempt)
                                     .where(WebhookAttempt.delivery_id.in_([r.id for r in rows]))
                                     .order_by(WebhookAttempt.id)).all()
-        return [{"id": r.id, "url": r.url, "status": r.status, "attempts": r.attempts,
-                 "next_attempt_at": _iso(r.next_attempt_at) if r.status == "pending" else None,
-                 "delivered_at": _iso(r.delivered_at),
-                 "history": [{"at": _iso(a.at), "status_code": a.status_code,
-                                    "error": a.error, "duration_ms": round(a.duration_ms, 1)}
-                                   for a in tries if a.delivery_id == r.id]}
-                for r in rows]
-
-
-def _iso(at: datetime | None) -> str | None:
-    return None if at is None else at.isoformat()
+        return [WebhookDeliveryOut(
+            id=r.id, url=r.url, status=r.status, attempts=r.attempts,
+            next_attempt_at=r.next_attempt_at if r.status == "pending" else None,
+            delivered_at=r.delivered_at,
+            history=[WebhookAttemptOut(at=a.at, status_code=a.status_code, error=a.error,
+                                       duration_ms=round(a.duration_ms, 1))
+                     for a in tries if a.delivery_id == r.id])
+            for r in rows]

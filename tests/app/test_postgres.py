@@ -38,9 +38,9 @@ def test_ingest_search_answer_on_postgres(pg_services: Services, kb: Path) -> No
     operator = Principal.operator()
     answer = pg_services.answers.answer("VPN error NWL-VPN-809", ["kb"], allowed={"kb"},
                                         asker=operator)
-    assert answer["citations"][0]["document"] == "vpn.md"
-    stored = pg_services.answers.get(answer["answer_id"], readable={"kb"}, viewer=operator)
-    assert stored["retrieved"] and stored["prompt"] == "answer@1"
+    assert answer.citations[0].document == "vpn.md"
+    stored = pg_services.answers.get(answer.answer_id, readable={"kb"}, viewer=operator)
+    assert stored.retrieved and stored.prompt == "answer@1"
 
 
 def test_deleted_file_leaves_postgres_too(pg_services: Services, kb: Path) -> None:

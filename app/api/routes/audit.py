@@ -3,13 +3,14 @@
 from __future__ import annotations
 
 from datetime import datetime
-from typing import Annotated, Any, Literal
+from typing import Annotated, Literal
 
 from fastapi import APIRouter, Query
 from fastapi.responses import StreamingResponse
 
 from app.api.deps import Admin, ServicesDep
 from app.audit.log import AuditFilter, to_csv, to_jsonl
+from app.audit.records import AuditVerification
 
 router = APIRouter(prefix="/v1/admin/audit", tags=["admin: audit"])
 
@@ -38,8 +39,6 @@ def export(
 
 
 @router.get("/verify")
-def verify(services: ServicesDep, _admin: Admin) -> dict[str, Any]:
+def verify(services: ServicesDep, _admin: Admin) -> AuditVerification:
     """Recompute the hash chain; names the first broken entry."""
-    v = services.audit.verify()
-    return {"ok": v.ok, "entries": v.entries, "head_hash": v.head_hash,
-            "broken_seq": v.broken_seq, "reason": v.reason}
+    return services.audit.verify()

@@ -2,33 +2,31 @@
 
 from __future__ import annotations
 
-from typing import Any
-
 from fastapi import APIRouter, Request, Response
 from starlette.concurrency import run_in_threadpool
 
 from app.api.deps import SESSION_COOKIE, CurrentUser, Readable, ServicesDep
-from app.api.schemas.auth import LoginRequest, TokenRequest
+from app.api.schemas.auth import LoginRequest, TokenList, TokenRequest
+from app.identity.records import Me, NewToken, SignIn, Token
 
 router = APIRouter(prefix="/v1", tags=["auth"])
 
 
 @router.post("/auth/login")
 async def login(body: LoginRequest, request: Request, response: Response,
-                services: ServicesDep) -> dict[str, Any]:
+                services: ServicesDep) -> SignIn:
     """Password sign-in: sets an HttpOnly session cookie and returns the CSRF token that
     state-changing requests made with the cookie must send as ``X-CSRF-Token``."""
     client = request.client.host if request.client else ""
-    principal, secret, csrf, expires = await run_in_threadpool(
+    signed_in = await run_in_threadpool(
         services.identity.login, body.username, body.password, client=client)
     settings = services.settings
     response.set_cookie(
-        SESSION_COOKIE, secret, httponly=True, samesite="strict", path="/",
+        SESSION_COOKIE, signed_in.session_secret.get_secret_value(), httponly=True,
+        samesite="strict", path="/",
         secure=settings.auth.cookie_secure or settings.environment == "production",
         max_age=int(settings.auth.session_hours * 3600))
-    return {"username": principal.username, "roles": sorted(principal.roles),
-            "teams": sorted(principal.teams), "csrf_token": csrf,
-            "expires_at": expires.isoformat()}
+    return signed_in
 
 
 @router.post("/auth/logout", status_code=204)
@@ -40,27 +38,25 @@ def logout(response: Response, services: ServicesDep, user: CurrentUser) -> Resp
 
 
 @router.get("/me")
-def me(user: CurrentUser, readable: Readable) -> dict[str, Any]:
-    return {"username": user.username, "roles": sorted(user.roles),
-            "teams": sorted(user.teams), "collections": sorted(readable), "via": user.via}
+def me(user: CurrentUser, readable: Readable) -> Me:
+    """Who the caller is, how they signed in, and which collections they may read."""
+    return Me.of(user, readable)
 
 
 @router.get("/me/tokens")
-def my_tokens(services: ServicesDep, user: CurrentUser) -> dict[str, Any]:
+def my_tokens(services: ServicesDep, user: CurrentUser) -> TokenList:
     assert user.user_id is not None
-    return {"tokens": services.identity.tokens.list(user.user_id)}
+    return TokenList(tokens=services.identity.tokens.list(user.user_id))
 
 
 @router.post("/me/tokens", status_code=201)
-def create_my_token(body: TokenRequest, services: ServicesDep,
-                    user: CurrentUser) -> dict[str, Any]:
+def create_my_token(body: TokenRequest, services: ServicesDep, user: CurrentUser) -> NewToken:
     """A new personal API token. The token is in this response only; it is stored hashed."""
-    token, view = services.identity.create_token(
+    return services.identity.create_token(
         user, user.username, name=body.name,
         expires_days=body.expires_days or services.settings.auth.token_days)
-    return view | {"token": token}
 
 
 @router.delete("/me/tokens/{token_id}")
-def revoke_my_token(token_id: str, services: ServicesDep, user: CurrentUser) -> dict[str, Any]:
+def revoke_my_token(token_id: str, services: ServicesDep, user: CurrentUser) -> Token:
     return services.identity.revoke_token(user, token_id, own_only=True)

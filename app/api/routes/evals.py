@@ -2,15 +2,16 @@
 
 from __future__ import annotations
 
-from typing import Annotated, Any
+from typing import Annotated
 
-from fastapi import APIRouter, Depends, Query
-from fastapi.responses import HTMLResponse, JSONResponse
+from fastapi import APIRouter, Depends, Query, Response
+from fastapi.responses import HTMLResponse
 
 from app.api.deps import Readable, ServicesDep, require
-from app.api.schemas.evals import EvalRunRequest, SetUpload
+from app.api.schemas.evals import EvalRunRequest, RunList, SetList, SetUpload
 from app.core.errors import InvalidInput
 from app.core.principal import Principal
+from app.evaluation.records import Comparison, EvalRun, UploadedSet
 from eval.runner import RunConfig
 
 router = APIRouter(prefix="/v1/eval", tags=["evaluation"])
@@ -18,39 +19,41 @@ Evaluator = Annotated[Principal, Depends(require("evaluator"))]
 
 
 @router.get("/sets")
-def sets(services: ServicesDep, _evaluator: Evaluator) -> dict[str, Any]:
-    return {"sets": services.evals.sets()}
+def sets(services: ServicesDep, _evaluator: Evaluator) -> SetList:
+    return SetList(sets=services.evals.sets())
 
 
 @router.post("/sets", status_code=201)
-def upload_set(body: SetUpload, services: ServicesDep, evaluator: Evaluator) -> dict[str, Any]:
+def upload_set(body: SetUpload, services: ServicesDep, evaluator: Evaluator) -> UploadedSet:
     """Add a question set; a malformed one is refused with the line number, before any run."""
     return services.evals.upload_set(evaluator, body.name, body.jsonl)
 
 
 @router.post("/runs", status_code=202)
 def start_run(body: EvalRunRequest, services: ServicesDep, evaluator: Evaluator,
-              readable: Readable) -> JSONResponse:
-    """Start a run in the background; poll ``GET /v1/eval/runs/{id}`` for progress."""
+              readable: Readable, response: Response) -> EvalRun:
+    """Start a run in the background; poll ``GET /v1/eval/runs/{id}`` (the ``Location``) for
+    progress."""
     if body.model is not None and body.model not in services.settings.eval_models:
         raise InvalidInput("that model is not one of the server's eval_models",
                            code="model_not_allowed")
     run = services.evals.start(evaluator, body.set, RunConfig(
         prompt=body.prompt, model=body.model, k=body.k, retrieval_only=body.retrieval_only),
         readable=readable)
-    return JSONResponse(run, status_code=202, headers={"Location": f"/v1/eval/runs/{run['id']}"})
+    response.headers["Location"] = f"/v1/eval/runs/{run.id}"
+    return run
 
 
 @router.get("/runs")
 def runs(services: ServicesDep, _evaluator: Evaluator, readable: Readable,
-         limit: Annotated[int, Query(ge=1, le=1000)] = 100) -> dict[str, Any]:
+         limit: Annotated[int, Query(ge=1, le=1000)] = 100) -> RunList:
     """Recent runs over collections you may read."""
-    return {"runs": services.evals.runs(readable=readable, limit=limit)}
+    return RunList(runs=services.evals.runs(readable=readable, limit=limit))
 
 
 @router.get("/runs/{run_id}")
 def run(run_id: str, services: ServicesDep, _evaluator: Evaluator,
-        readable: Readable) -> dict[str, Any]:
+        readable: Readable) -> EvalRun:
     """Status, progress, settings, summary and per-question results (JSON report)."""
     return services.evals.get(run_id, readable=readable)
 
@@ -62,12 +65,15 @@ def report(run_id: str, services: ServicesDep, _evaluator: Evaluator,
     return HTMLResponse(services.evals.report(run_id, readable=readable))
 
 
-@router.get("/compare", response_model=None)
+@router.get("/compare", response_model=Comparison,
+            responses={200: {"content": {"text/html": {}},
+                             "description": "JSON, or with html=true a self-contained page."}})
 def compare(services: ServicesDep, _evaluator: Evaluator, readable: Readable,
             a: Annotated[str, Query(max_length=32, description="Baseline run.")],
             b: Annotated[str, Query(max_length=32, description="Candidate run.")],
-            html: bool = False) -> dict[str, Any] | HTMLResponse:
+            html: bool = False) -> Comparison | HTMLResponse:
     """Per-question wins and losses of B against A, and per metric whether the difference is
     beyond noise (paired bootstrap)."""
-    result = services.evals.compare(a, b, readable=readable, html=html)
-    return HTMLResponse(result) if isinstance(result, str) else result
+    if html:
+        return HTMLResponse(services.evals.compare_html(a, b, readable=readable))
+    return services.evals.compare(a, b, readable=readable)

@@ -2,33 +2,39 @@
 
 from __future__ import annotations
 
-from typing import Annotated, Any
+from typing import Annotated
 
 from fastapi import APIRouter, Depends
 
 from app.api.deps import Admin, CurrentUser, ServicesDep, require
-from app.api.schemas.prompts import PromoteRequest, PromptVersionRequest, ZoneRequest
+from app.api.schemas.prompts import (
+    PromoteRequest,
+    PromptCatalogue,
+    PromptVersionRequest,
+    ZoneRequest,
+)
 from app.core.principal import Principal
+from app.prompt_library.records import PromptDetail, PromptVersion
 
 router = APIRouter(prefix="/v1/prompts", tags=["prompts"])
 Evaluator = Annotated[Principal, Depends(require("evaluator"))]
 
 
 @router.get("")
-def catalogue(services: ServicesDep, _user: CurrentUser) -> dict[str, Any]:
+def catalogue(services: ServicesDep, _user: CurrentUser) -> PromptCatalogue:
     """Every prompt id with its versions, zones and the version in production."""
-    return {"prompts": services.prompts.catalogue()}
+    return PromptCatalogue(prompts=services.prompts.catalogue())
 
 
 @router.get("/{ref}")
-def show(ref: str, services: ServicesDep, _user: CurrentUser) -> dict[str, Any]:
+def show(ref: str, services: ServicesDep, _user: CurrentUser) -> PromptDetail:
     """``answer`` (the production version) or ``answer@2``: template, gate, history."""
     return services.prompts.show(ref)
 
 
 @router.post("/{prompt_id}/versions", status_code=201)
 def new_version(prompt_id: str, body: PromptVersionRequest, services: ServicesDep,
-                evaluator: Evaluator) -> dict[str, Any]:
+                evaluator: Evaluator) -> PromptVersion:
     """A new version, in the exploration zone (never overwrites an old one)."""
     return services.prompts.new_version(
         evaluator, prompt_id, system=body.system, user=body.user,
@@ -38,24 +44,23 @@ def new_version(prompt_id: str, body: PromptVersionRequest, services: ServicesDe
 
 @router.post("/{ref}/zone")
 def set_zone(ref: str, body: ZoneRequest, services: ServicesDep,
-             evaluator: Evaluator) -> dict[str, Any]:
+             evaluator: Evaluator) -> PromptDetail:
     """Move a version between exploration and pilot (agents may opt into pilot versions)."""
     return services.prompts.set_zone(evaluator, ref, body.zone)
 
 
 @router.post("/{ref}/promote")
 def promote(ref: str, body: PromoteRequest, services: ServicesDep,
-            admin: Admin) -> dict[str, Any]:
+            admin: Admin) -> PromptDetail:
     """Make a version the production one: needs a finished run of it on its gate set that
     meets the gate; the admin's call is the approval, and the run id is recorded."""
-    run = services.evals.get(body.run_id, readable=services.access.readable(admin),
-                             results=False)
-    gate_set = services.prompts.show(ref)["gate"].get("set", "")
+    run = services.evals.overview(body.run_id, readable=services.access.readable(admin))
+    gate_set = services.prompts.show(ref).gate.get("set", "")
     return services.prompts.promote(admin, ref, run,
                                     gate_set_hash=services.evals.current_hash(gate_set))
 
 
 @router.post("/{prompt_id}/rollback")
-def rollback(prompt_id: str, services: ServicesDep, admin: Admin) -> dict[str, Any]:
+def rollback(prompt_id: str, services: ServicesDep, admin: Admin) -> PromptDetail:
     """Restore the production version from before the last promotion."""
     return services.prompts.rollback(admin, prompt_id)

@@ -4,7 +4,7 @@ cases made from reviewed drafts."""
 from __future__ import annotations
 
 from datetime import datetime
-from typing import Annotated, Any, Literal
+from typing import Annotated, Literal
 
 from fastapi import APIRouter, Depends, Query
 from fastapi.responses import StreamingResponse
@@ -20,7 +20,15 @@ from app.api.schemas.review import (
 from app.audit.log import to_jsonl
 from app.core.errors import Forbidden
 from app.core.principal import Principal
-from app.review.queue import QueueFilter, Rating
+from app.review.records import (
+    Draft,
+    EvalCandidate,
+    QueueFilter,
+    Rating,
+    ReviewQueuePage,
+    StatsReport,
+)
+from app.review.vocabulary import Grouping, State
 
 router = APIRouter(prefix="/v1/review", tags=["review"])
 Reviewer = Annotated[Principal, Depends(require("reviewer"))]
@@ -29,15 +37,14 @@ Reviewer = Annotated[Principal, Depends(require("reviewer"))]
 @router.get("/drafts")
 def queue(
     services: ServicesDep, reviewer: Reviewer, readable: Readable,
-    state: Annotated[Literal["pending", "in_review", "approved", "rejected",
-                             "changes_requested"] | None, Query()] = None,
+    state: Annotated[State | None, Query()] = None,
     collection: Annotated[str | None, Query(max_length=64)] = None,
     team: Annotated[str | None, Query(max_length=64)] = None,
     min_age_minutes: Annotated[float | None, Query(ge=0)] = None,
     assignee: Annotated[str | None, Query(max_length=64)] = None,
     sort: Annotated[Literal["oldest", "newest"], Query()] = "oldest",
     limit: Annotated[int, Query(ge=1, le=1000)] = 100,
-) -> dict[str, Any]:
+) -> ReviewQueuePage:
     """Drafts you may review, oldest first, with counts per state and the age of the oldest
     pending draft (the queue's SLA)."""
     where = QueueFilter(state=state, collection=collection, team=team, assignee=assignee,
@@ -48,54 +55,59 @@ def queue(
 
 @router.get("/drafts/{draft_id}")
 def draft(draft_id: str, services: ServicesDep, reviewer: Reviewer,
-          readable: Readable) -> dict[str, Any]:
+          readable: Readable) -> Draft:
+    """The draft with its evidence (citations, support flags, retrieval), history and
+    webhook deliveries."""
     return services.review.get(draft_id, reviewer, readable=readable)
 
 
 @router.post("/drafts/{draft_id}/claim")
 def claim(draft_id: str, services: ServicesDep, reviewer: Reviewer,
-          readable: Readable) -> dict[str, Any]:
+          readable: Readable) -> Draft:
+    """Take a pending draft, or one whose claim lapsed; re-claiming your own renews it."""
     return services.review.claim(draft_id, reviewer, readable=readable)
 
 
 @router.post("/drafts/{draft_id}/release")
 def release(draft_id: str, services: ServicesDep, reviewer: Reviewer,
-            readable: Readable) -> dict[str, Any]:
+            readable: Readable) -> Draft:
     return services.review.release(draft_id, reviewer, readable=readable)
 
 
 @router.patch("/drafts/{draft_id}")
 def edit(draft_id: str, body: EditRequest, services: ServicesDep, reviewer: Reviewer,
-         readable: Readable) -> dict[str, Any]:
+         readable: Readable) -> Draft:
     return services.review.edit(draft_id, reviewer, body.text, readable=readable)
 
 
 @router.post("/drafts/{draft_id}/approve")
 def approve(draft_id: str, body: ApproveRequest, services: ServicesDep, reviewer: Reviewer,
-            readable: Readable) -> dict[str, Any]:
-    rating = Rating(scores=body.scores.model_dump(), comment=body.comment)
+            readable: Readable) -> Draft:
+    rating = Rating(scores=dict(body.scores.items()), comment=body.comment)
     return services.review.approve(draft_id, reviewer, rating, readable=readable,
                                    text=body.text)
 
 
 @router.post("/drafts/{draft_id}/reject")
 def reject(draft_id: str, body: RejectRequest, services: ServicesDep, reviewer: Reviewer,
-           readable: Readable) -> dict[str, Any]:
-    rating = Rating(scores=body.scores.model_dump(), comment=body.comment, reason=body.reason)
+           readable: Readable) -> Draft:
+    rating = Rating(scores=dict(body.scores.items()), comment=body.comment, reason=body.reason)
     return services.review.reject(draft_id, reviewer, rating, readable=readable)
 
 
 @router.post("/drafts/{draft_id}/request-changes")
 def request_changes(draft_id: str, body: ChangesRequest, services: ServicesDep,
-                    reviewer: Reviewer, readable: Readable) -> dict[str, Any]:
+                    reviewer: Reviewer, readable: Readable) -> Draft:
     return services.review.request_changes(draft_id, reviewer, body.comment,
                                            readable=readable)
 
 
-@router.post("/drafts/{draft_id}/eval-candidate", status_code=201)
+@router.post("/drafts/{draft_id}/eval-candidate", status_code=201,
+             response_model_exclude_none=True)
 def eval_candidate(draft_id: str, services: ServicesDep, reviewer: Reviewer,
-                   readable: Readable, body: CandidateRequest | None = None) -> dict[str, Any]:
-    """Turn a reviewed draft into a test case (question-set format) for the evaluators."""
+                   readable: Readable, body: CandidateRequest | None = None) -> EvalCandidate:
+    """Turn a reviewed draft into a test case (question-set format) for the evaluators:
+    ``reference_answer`` only for an approved draft, ``must_not`` only for a rejected one."""
     return services.review.make_candidate(
         draft_id, reviewer, readable=readable,
         expected_documents=body.expected_documents if body else None)
@@ -107,17 +119,17 @@ def eval_candidates(services: ServicesDep, user: CurrentUser,
     """Every test case made from reviewed drafts, as JSON lines (one question a line)."""
     if not (user.has("reviewer") or user.has("evaluator")):
         raise Forbidden("this needs the reviewer or evaluator role", code="missing_role")
-    rows = iter(services.review.candidates(readable=readable))
+    rows = (c.model_dump(exclude_none=True) for c in services.review.candidates(
+        readable=readable))
     return StreamingResponse(to_jsonl(rows), media_type="application/x-ndjson")
 
 
 @router.get("/stats")
 def stats(
     services: ServicesDep, user: CurrentUser, readable: Readable,
-    group_by: Annotated[Literal["prompt", "model", "collection", "team", "reviewer", "week",
-                                "all"], Query()] = "prompt",
+    group_by: Annotated[Grouping, Query()] = "prompt",
     since: Annotated[datetime | None, Query(description="Only drafts created since.")] = None,
-) -> dict[str, Any]:
+) -> StatsReport:
     """Approval rate, approved-as-is rate, mean scores and edit distance, time to first review
     and to decision (p50/p90), grouped."""
     if not (user.has("reviewer") or user.has("evaluator")):

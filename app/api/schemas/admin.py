@@ -1,4 +1,5 @@
-"""Collections, grants and re-index jobs, for admins."""
+"""Collections, grants and re-index jobs, for admins (the job record itself is
+``app.knowledge.job_records``)."""
 
 from __future__ import annotations
 
@@ -8,3 +9,11 @@ from pydantic import BaseModel, Field
 class GrantsRequest(BaseModel):
     everyone: bool = Field(False, description="Every signed-in user may read it.")
     teams: list[str] = Field(default_factory=list, description="Teams that may read it.")
+
+
+class Grants(BaseModel):
+    """Who may read a collection, besides admins."""
+
+    collection: str
+    everyone: bool = Field(description="Every signed-in user may read it.")
+    teams: list[str] = Field(description="Teams that may read it, sorted.")

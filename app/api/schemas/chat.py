@@ -1,8 +1,16 @@
-"""Bodies and answers of ``POST /v1/chat``."""
+"""Bodies and answers of ``POST /v1/chat``.
+
+The answer itself is ``app.answering.records.Answer``; what lives here is the request and the
+OpenAPI description of the two ways it comes back (one JSON object, or server-sent events).
+"""
 
 from __future__ import annotations
 
+from typing import Any
+
 from pydantic import BaseModel, Field
+
+from app.answering.records import Answer
 
 
 class ChatRequest(BaseModel):
@@ -12,3 +20,17 @@ class ChatRequest(BaseModel):
     stream: bool = Field(False, description="Server-sent events: tokens, then the answer.")
     prompt: str = Field("answer", max_length=80, description="'answer' (the production "
                         "version) or a pilot version to try, e.g. 'answer@2'; recorded.")
+
+
+CHAT_RESPONSES: dict[int | str, dict[str, Any]] = {
+    200: {
+        "model": Answer,
+        "description": "The answer; with `stream: true`, server-sent events instead.",
+        "content": {"text/event-stream": {
+            "schema": {"type": "string"},
+            "description": '`token` events `{"text": ...}` as the model writes, then one '
+                           "`answer` event holding the Answer object, or one `error` event "
+                           '`{"error": {"code", "message"}}` if generation fails mid-stream.',
+        }},
+    },
+}

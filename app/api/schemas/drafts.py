@@ -1,35 +1,33 @@
-"""Customer-reply drafts, from the agent's side."""
+"""Customer-reply drafts, from the agent's side: the requests, and the envelope of the list of
+one's drafts (the draft itself is ``app.review.records.AuthorDraft``)."""
 
 from __future__ import annotations
 
-from typing import Literal
-
 from pydantic import BaseModel, Field
 
-
-class CustomerContext(BaseModel):
-    name: str = Field("", max_length=200, description="How the reply addresses the customer.")
-    language: str = Field("en", max_length=40, description="en, nl, de, fr or a language name.")
-    ticket_id: str = Field("", max_length=100, description="The ticketing system's id; sent "
-                           "back with the approval webhook.")
-
-
-Tone = Literal["friendly", "formal", "neutral", "apologetic"]
+from app.review.records import AuthorDraft, Customer
+from app.review.vocabulary import Tone
 
 
 class DraftRequest(BaseModel):
     question: str = Field(description="The customer's question or the ticket text.")
     collections: list[str] = Field(
         default_factory=list, description="Collections to search; empty means all readable.")
-    customer: CustomerContext = Field(default_factory=CustomerContext)
+    customer: Customer = Field(default_factory=Customer)
     tone: Tone = "friendly"
 
 
 class DraftFromAnswer(BaseModel):
-    customer: CustomerContext = Field(default_factory=CustomerContext)
+    customer: Customer = Field(default_factory=Customer)
     tone: Tone = "friendly"
 
 
 class Resubmit(BaseModel):
     text: str | None = Field(None, max_length=20_000, description="A revised reply, if any.")
     note: str = Field("", max_length=2000, description="What changed, for the reviewer.")
+
+
+class DraftList(BaseModel):
+    """The caller's latest drafts, newest first."""
+
+    drafts: list[AuthorDraft]

@@ -1,8 +1,11 @@
-"""Evaluation runs and question sets."""
+"""Evaluation runs and question sets: requests, and the envelopes of the listings (the
+records themselves are ``app.evaluation.records``)."""
 
 from __future__ import annotations
 
 from pydantic import BaseModel, Field
+
+from app.evaluation.records import EvalRunOverview, QuestionSet, UnreadableSet
 
 
 class EvalRunRequest(BaseModel):
@@ -19,3 +22,11 @@ class EvalRunRequest(BaseModel):
 class SetUpload(BaseModel):
     name: str = Field(max_length=64)
     jsonl: str = Field(max_length=200_000, description="The set, one JSON object a line.")
+
+
+class SetList(BaseModel):
+    sets: list[QuestionSet | UnreadableSet]
+
+
+class RunList(BaseModel):
+    runs: list[EvalRunOverview] = Field(description="Newest first, without their results.")

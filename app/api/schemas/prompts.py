@@ -1,10 +1,14 @@
-"""The governed prompt library."""
+"""The governed prompt library: requests, and the catalogue's envelope (the records
+themselves are ``app.prompt_library.records``)."""
 
 from __future__ import annotations
 
-from typing import Any, Literal
+from typing import Any
 
 from pydantic import BaseModel, Field
+
+from app.prompt_library.records import PromptEntry
+from prompts.zones import MovableZone
 
 
 class PromptVersionRequest(BaseModel):
@@ -20,9 +24,13 @@ class PromptVersionRequest(BaseModel):
 
 
 class ZoneRequest(BaseModel):
-    zone: Literal["exploration", "pilot"]
+    zone: MovableZone = Field(description="Production is reached only by promotion.")
 
 
 class PromoteRequest(BaseModel):
     run_id: str = Field(max_length=32, description="A finished run of this version on its "
                         "gate set.")
+
+
+class PromptCatalogue(BaseModel):
+    prompts: list[PromptEntry]

@@ -1,21 +1,15 @@
-"""The review queue, from the reviewer's side."""
+"""The review queue, from the reviewer's side: the requests (the responses are the records of
+``app.review.records``). Scores and reasons are the vocabulary's own types."""
 
 from __future__ import annotations
 
-from typing import Literal
-
 from pydantic import BaseModel, Field
+
+from app.review.vocabulary import Reason, Scores
 
 
 class EditRequest(BaseModel):
     text: str = Field(max_length=20_000)
-
-
-class Scores(BaseModel):
-    accuracy: int = Field(ge=1, le=5)
-    completeness: int = Field(ge=1, le=5)
-    tone: int = Field(ge=1, le=5)
-    citations: int = Field(ge=1, le=5, description="Are the cited sources the right ones?")
 
 
 class ApproveRequest(BaseModel):
@@ -26,8 +20,7 @@ class ApproveRequest(BaseModel):
 
 class RejectRequest(BaseModel):
     scores: Scores
-    reason: Literal["wrong_facts", "missing_info", "tone", "outdated_source",
-                    "should_not_answer"]
+    reason: Reason
     comment: str = Field("", max_length=4000)
 
 

@@ -1,5 +1,6 @@
 import json
 import threading
+from collections.abc import Iterator, Sequence
 from pathlib import Path
 
 from fastapi.testclient import TestClient
@@ -7,7 +8,9 @@ from fastapi.testclient import TestClient
 from app.core.settings import LLMSettings, RetrievalSettings, Settings
 from app.main import create_app
 from app.wiring import Services
+from models.errors import ModelError
 from models.fakes import FakeEmbedder, FakeLLM
+from models.llm import Messages
 from tests.access import sign_in
 
 
@@ -128,3 +131,29 @@ def test_question_about_an_unknown_code_is_refused(client: TestClient,
     assert "NWL-VPN-555" in body.json()["answer"] and fake_llm.prompts == []
     known = client.post("/v1/chat", json={"question": "What does VPN error NWL-VPN-809 mean?"})
     assert not known.json()["refused"]
+
+
+class FailingLLM(FakeLLM):
+    """Writes a few words, then the model process dies."""
+
+    def stream_chat(self, messages: Messages, *, max_tokens: int,
+                    stop: Sequence[str] = ()) -> Iterator[str]:
+        yield from ("VPN ", "error ")
+        raise ModelError("the model server went away")
+
+
+def test_an_error_mid_stream_becomes_an_error_event(settings: Settings, kb: Path) -> None:
+    with TestClient(create_app(settings, embedder=FakeEmbedder(), llm=FailingLLM())) as c:
+        services: Services = sign_in(c)
+        services.collections.upsert("kb", kb, "en")
+        services.indexer.sync("kb")
+        q = {"question": "VPN error NWL-VPN-809"}
+        events = _sse(c.post("/v1/chat", json=q | {"stream": True}).text)
+        msg = [{"role": "user", "content": q["question"]}]
+        datas = [d for _e, d in _sse(c.post("/v1/chat/completions",
+                                            json={"messages": msg, "stream": True}).text)]
+        whole = c.post("/v1/chat", json=q)
+    assert [e for e, _d in events] == ["token", "token", "error"]
+    assert json.loads(events[-1][1])["error"]["code"] == "llm_unavailable"
+    assert datas[-1] == "[DONE]" and json.loads(datas[-2])["error"]["code"] == "llm_unavailable"
+    assert whole.status_code == 503 and whole.json()["error"]["code"] == "llm_unavailable"

@@ -1,7 +1,12 @@
-"""Every bad input gets a 4xx with {"error": {"code", "message"}} and nothing internal."""
+"""Every bad input gets a 4xx with {"error": {"code", "message"}} and nothing internal; a
+server that can't serve a request now (a model gone) says 503, never 500."""
+
+from pathlib import Path
 
 import pytest
 from fastapi.testclient import TestClient
+
+from app.wiring import Services
 
 
 def _error(r, status: int) -> dict[str, str]:  # type: ignore[no-untyped-def]
@@ -63,3 +68,18 @@ def test_unknown_ids_and_routes(client: TestClient) -> None:
     assert _error(client.post("/v1/admin/collections/nope/reindex"), 404)["code"] == \
         "collection_not_found"
     assert _error(client.get("/v1/nothing-here"), 404)["code"] == "not_found"
+
+
+def test_a_collection_whose_embedding_model_is_gone_is_503_without_its_path(
+        client: TestClient, kb: Path, tmp_path: Path) -> None:
+    """The collection's own model folder was there when it was configured and is gone now
+    (moved, unmounted): search can't embed the query, and says so without the path."""
+    services: Services = client.app.state.services  # type: ignore[attr-defined]
+    model = tmp_path / "models" / "minilm-nl"
+    model.mkdir(parents=True)
+    services.collections.upsert("kb", kb, "en", str(model))
+    model.rmdir()
+    r = client.get("/v1/search", params={"q": "vpn", "collection": "kb"})
+    err = _error(r, 503)
+    assert err["code"] == "model_unavailable"
+    assert "minilm-nl" not in r.text

@@ -88,7 +88,7 @@ def test_create_without_tty_prints_a_generated_password_once(db: Services) -> No
     assert len(password) >= 12
     assert result.output.count(password) == 1
     user = db.users.authenticate("admin", password)
-    assert user is not None and user["roles"] == ["admin"]
+    assert user is not None and user.roles == ["admin"]
     assert db.users.authenticate("admin", password + "x") is None
     [entry] = list(db.audit.entries())
     assert entry["action"] == "user_created" and entry["target"] == "admin"
@@ -108,7 +108,7 @@ def test_create_reads_the_password_from_stdin(db: Services) -> None:
 def test_create_without_password_is_token_only(db: Services) -> None:
     result = ok("users", "create", "robot", "--no-password")
     assert "generated password" not in result.output
-    assert db.users.get("robot")["password_set"] is False
+    assert db.users.get("robot").password_set is False
 
 
 def test_generate_password_ignores_stdin(db: Services) -> None:
@@ -146,7 +146,7 @@ def test_if_missing_leaves_an_existing_user_alone(db: Services) -> None:
     assert "user admin exists; left as it is" in again.stdout
     assert "generated password" not in again.output
     user = db.users.authenticate("admin", "the-first-password")
-    assert user is not None and user["roles"] == ["admin"]
+    assert user is not None and user.roles == ["admin"]
     assert actions(db) == ["user_created"]
 
 
@@ -176,7 +176,7 @@ def test_teams_create_and_users_set(db: Services) -> None:
     result = ok("users", "set", "alice", "--team", "support", "--role", "agent")
     assert "alice: agent; teams: support; active" in result.stdout
     user = db.users.get("alice")
-    assert user["roles"] == ["agent"] and user["teams"] == ["support"]
+    assert user.roles == ["agent"] and user.teams == ["support"]
     assert "support: alice" in ok("teams", "list").stdout
     assert actions(db) == ["team_created", "user_created", "user_changed"]
     assert ok("users", "list").stdout.count("alice") == 1
@@ -189,7 +189,7 @@ def test_users_set_unknown_team_is_a_one_line_error(
     code, _out, err = run_main(monkeypatch, capsys, "users", "set", "alice", "--team", "nosuch")
     assert code == 1
     assert_one_line_error(err, "team 'nosuch' not found")
-    assert db.users.get("alice")["teams"] == []
+    assert db.users.get("alice").teams == []
 
 
 def test_duplicate_team_is_a_one_line_error(
@@ -226,11 +226,11 @@ def test_tokens_create_prints_a_working_token(db: Services) -> None:
 def test_tokens_list_shows_the_prefix_never_the_secret(db: Services) -> None:
     ok("users", "create", "alice", "--no-password")
     token = create_token("alice")
-    [view] = db.identity.tokens.list(db.users.get("alice")["id"])
+    [view] = db.identity.tokens.list(db.users.get("alice").id)
     listing = ok("tokens", "list", "alice").stdout
-    assert view["prefix"] in listing and view["id"] in listing
+    assert view.prefix in listing and view.id in listing
     assert "laptop" in listing and "active" in listing
-    secret = token[len(view["prefix"]) + 1:]
+    secret = token[len(view.prefix) + 1:]
     assert token not in listing and secret not in listing
 
 
@@ -238,8 +238,8 @@ def test_tokens_revoke_makes_the_token_unusable(db: Services) -> None:
     ok("users", "create", "alice", "--no-password")
     token = create_token("alice")
     assert db.identity.from_token(token).username == "alice"
-    [view] = db.identity.tokens.list(db.users.get("alice")["id"])
-    assert f"revoked {view['prefix']}" in ok("tokens", "revoke", view["id"]).stdout
+    [view] = db.identity.tokens.list(db.users.get("alice").id)
+    assert f"revoked {view.prefix}" in ok("tokens", "revoke", view.id).stdout
     with pytest.raises(Unauthorized) as refused:
         db.identity.from_token(token)
     assert refused.value.code == "token_revoked"

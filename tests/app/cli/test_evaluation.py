@@ -24,6 +24,7 @@ import app.cli.access
 from app.cli.main import cli, main
 from app.core.principal import Principal
 from app.core.settings import RetrievalSettings, Settings
+from app.evaluation.records import QuestionSet
 from app.review.drafts import Customer
 from app.review.queue import Rating
 from app.wiring import Services, build_services
@@ -169,7 +170,7 @@ def test_sets_and_upload(db: Services, tmp_path: Path, monkeypatch: pytest.Monke
     assert "mine" not in listed
     uploaded = ok("eval", "upload", str(write(tmp_path / "m.jsonl", GOOD)), "--name", "mine",
                   "--user", "eva")
-    digest = {s["name"]: s["sha256"] for s in db.evals.sets()}["mine"]
+    digest = {s.name: s.sha256 for s in db.evals.sets() if isinstance(s, QuestionSet)}["mine"]
     assert uploaded.stdout.strip() == f"set mine: 2 questions ({digest[:12]})"
     assert "mine (uploaded): 2 questions" in ok("eval", "sets").stdout
     uploaded_by = [e["actor"] for e in db.audit.entries() if e["action"] == "eval_set_uploaded"]
@@ -183,7 +184,7 @@ def test_sets_and_upload(db: Services, tmp_path: Path, monkeypatch: pytest.Monke
     bad = str(write(tmp_path / "b.jsonl", NO_DOCUMENTS))
     assert "other:1: an answerable question" in fails(monkeypatch, capsys, "eval", "upload",
                                                       bad, "--name", "other")
-    assert "other" not in {s["name"] for s in db.evals.sets()}
+    assert "other" not in {s.name for s in db.evals.sets()}
 
 
 # -- runs -----------------------------------------------------------------------------------
@@ -192,15 +193,15 @@ def test_retrieval_only_run_prints_the_summary_and_writes_the_report(
     report = tmp_path / "run.html"
     result = ok("eval", "run", "tiny", "--retrieval-only", "--report", str(report))
     run = db.evals.runs(readable={"kb"})[0]
-    assert run["status"] == "succeeded" and run["config"]["retrieval_only"] is True
-    assert run["created_by"] == OPERATOR.actor
-    assert f"run {run['id']} succeeded: set tiny ({run['set_hash'][:12]}), prompt answer@1" \
+    assert run.status == "succeeded" and run.config.retrieval_only is True
+    assert run.created_by == OPERATOR.actor
+    assert f"run {run.id} succeeded: set tiny ({run.set_hash[:12]}), prompt answer@1" \
         in result.stdout
     assert "hit_at_k" in result.stdout and "refusal_accuracy" in result.stdout
     assert "key_fact_coverage" not in result.stdout  # no answers in a retrieval-only run
     assert f"report: {report}" in result.stdout
     page = report.read_text(encoding="utf-8")
-    assert page.startswith("<!doctype html>") and run["id"][:12] in page
+    assert page.startswith("<!doctype html>") and run.id[:12] in page
     assert [llm.prompts for llm in fake_models] == [[]]  # the LLM was never asked
 
 
@@ -210,7 +211,7 @@ def test_full_run_of_an_exploration_version(db: Services, fake_models: list[Fake
     assert "prompt answer@2, model fake-llm" in result.stdout
     assert "key_fact_coverage" in result.stdout
     run = db.evals.runs(readable={"kb"})[0]
-    assert (run["prompt"], run["created_by"], run["summary"]["key_fact_coverage"]) == (
+    assert (run.prompt, run.created_by, run.summary["key_fact_coverage"]) == (
         "answer@2", "eva", 1.0)
     assert [len(llm.prompts) for llm in fake_models] == [1]  # Peru was refused unasked
     assert fake_models[0].prompts[0][0]["content"] == "EXPLORING"
@@ -240,8 +241,8 @@ def test_list_show_report_and_compare(db: Services, tmp_path: Path,
                                       monkeypatch: pytest.MonkeyPatch,
                                       capsys: pytest.CaptureFixture[str]) -> None:
     a = db.evals.start(OPERATOR, "tiny", RunConfig(retrieval_only=True), readable={"kb"},
-                       wait=True)["id"]
-    b = db.evals.start(OPERATOR, "tiny", RunConfig(), readable={"kb"}, wait=True)["id"]
+                       wait=True).id
+    b = db.evals.start(OPERATOR, "tiny", RunConfig(), readable={"kb"}, wait=True).id
     listed = ok("eval", "list").stdout
     assert a in listed and b in listed
     assert listed.index(b) < listed.index(a)  # newest first
@@ -282,10 +283,10 @@ def test_import_candidates_writes_the_reviewed_cases(db: Services, tmp_path: Pat
                             allowed={"kb"}, customer=Customer(name="Ada", ticket_id="T-1"),
                             tone="formal")
     rita = db.identity.as_user("rita")
-    db.review.claim(made["draft_id"], rita, readable={"kb"})
+    db.review.claim(made.draft_id, rita, readable={"kb"})
     scores = {"accuracy": 5, "completeness": 4, "tone": 5, "citations": 5}
-    db.review.approve(made["draft_id"], rita, Rating(scores), readable={"kb"})
-    db.review.make_candidate(made["draft_id"], rita, readable={"kb"})
+    db.review.approve(made.draft_id, rita, Rating(scores), readable={"kb"})
+    db.review.make_candidate(made.draft_id, rita, readable={"kb"})
     out = tmp_path / "cases.jsonl"
     assert "1 test cases written" in ok("eval", "import-candidates", "-o", str(out),
                                         "--user", "eva").stdout
@@ -307,23 +308,23 @@ def test_prompts_new_pilot_promote_and_roll_back(db: Services, tmp_path: Path,
     assert ok("prompts", "new", "answer", "--from-file", str(source), "--note",
               "shorter").stdout.strip() == "added answer@2 (exploration)"
     two = db.prompts.show("answer@2")
-    assert two["gate"] == tomllib.loads(NEW_VERSION)["gate"] == GATE
-    assert two["template"]["user"] == "{context}\n\nQ: {question}"
-    assert two["change_note"] == "shorter" and two["author"] == OPERATOR.actor
+    assert two.gate == tomllib.loads(NEW_VERSION)["gate"] == GATE
+    assert two.template.user == "{context}\n\nQ: {question}"
+    assert two.change_note == "shorter" and two.author == OPERATOR.actor
     assert ok("prompts", "pilot", "answer@2").stdout.strip() == "answer@2 is in pilot"
     assert ok("prompts", "pilot", "answer@2", "--back").stdout.strip() == (
         "answer@2 is in exploration")
 
-    wrong = db.evals.start(OPERATOR, "tiny", RunConfig(), readable={"kb"}, wait=True)["id"]
+    wrong = db.evals.start(OPERATOR, "tiny", RunConfig(), readable={"kb"}, wait=True).id
     right = db.evals.start(OPERATOR, "tiny", RunConfig(prompt="answer@2"), readable={"kb"},
-                           wait=True)["id"]
+                           wait=True).id
     assert fails(monkeypatch, capsys, "prompts", "promote", "answer@2", "--run", wrong) == (
         f"error: answer@2 can't be promoted: run {wrong} evaluated answer@1, not answer@2\n")
     assert ok("prompts", "promote", "answer@2", "--run", right).stdout.strip() == (
         "answer@2 is in production")
     assert db.prompts.get("answer").ref == "answer@2"
-    last = db.prompts.show("answer")["history"][-1]
-    assert (last["action"], last["run_id"], last["by"]) == ("promote", right, OPERATOR.actor)
+    last = db.prompts.show("answer").history[-1]
+    assert (last.action, last.run_id, last.by) == ("promote", right, OPERATOR.actor)
     assert "answer: production 2; versions 1 (pilot), 2 (production)" in ok(
         "prompts", "list").stdout
     assert ok("prompts", "rollback", "answer").stdout.strip() == "answer@1 is back in production"

@@ -41,7 +41,7 @@ def draft(db: Services) -> str:
     agent = db.identity.as_user("agent")
     made = db.drafts.create(agent, "VPN error NWL-VPN-809?", ["kb"], allowed={"kb"},
                             customer=Customer(name="Ada", ticket_id="T-1"), tone="formal")
-    return str(made["draft_id"])
+    return made.draft_id
 
 
 def cli_run(*args: str) -> Result:
@@ -58,7 +58,7 @@ def test_reviewer_lists_shows_and_approves(db: Services) -> None:
     approved = cli_run("review", "approve", draft_id, "--scores", "5,4,5,5", "--user", "rita")
     assert approved.exit_code == 0, approved.output
     view = db.drafts.view(draft_id, db.identity.as_user("agent"), readable={"kb"})
-    assert view["state"] == "approved" and view["approved_text"]
+    assert view.state == "approved" and view.approved_text
     assert db.audit.latest("draft_approve") is not None
 
 
@@ -75,8 +75,8 @@ def test_reject_needs_a_reason_and_others_claim_is_respected(db: Services) -> No
                    "wrong_facts", "--comment", "809 is the certificate", "--user", "rita")
     assert done.exit_code == 0, done.output
     view = db.drafts.view(draft_id, db.identity.as_user("agent"), readable={"kb"})
-    assert view["state"] == "rejected" and view["approved_text"] is None
-    assert view["decision"]["comment"] == "809 is the certificate"
+    assert view.state == "rejected" and view.approved_text is None
+    assert view.decision is not None and view.decision.comment == "809 is the certificate"
 
 
 def test_an_agent_cannot_review(db: Services) -> None:
@@ -91,9 +91,9 @@ def test_nobody_reviews_their_own_draft_but_an_admin(db: Services) -> None:
     both = db.identity.as_user("both")
     made = db.drafts.create(both, "VPN error NWL-VPN-809?", ["kb"], allowed={"kb"},
                             customer=Customer(name="Ada"), tone="formal")
-    r = cli_run("review", "claim", made["draft_id"], "--user", "both")
+    r = cli_run("review", "claim", made.draft_id, "--user", "both")
     assert r.exit_code != 0 and "another reviewer must review it" in str(r.exception)
-    assert cli_run("review", "claim", made["draft_id"], "--user", "rita").exit_code == 0
+    assert cli_run("review", "claim", made.draft_id, "--user", "rita").exit_code == 0
 
 
 def test_resubmitting_an_empty_text_is_refused(db: Services) -> None:

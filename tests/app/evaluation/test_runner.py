@@ -56,7 +56,7 @@ def test_answerable_question_full_run(indexed: Services, fake_llm: FakeLLM) -> N
     assert len(fake_llm.prompts) == 1
     stored = indexed.answers.get(row["answer_id"], readable={"kb"}, viewer=OPERATOR,
                                  audit=False)
-    assert stored["channel"] == "eval" and stored["question"] == VPN.question
+    assert stored.channel == "eval" and stored.question == VPN.question
 
 
 def test_a_miss_scores_the_rank_of_the_expected_document(indexed: Services) -> None:

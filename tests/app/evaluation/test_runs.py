@@ -14,7 +14,7 @@ from collections.abc import Callable, Iterator
 from contextlib import contextmanager
 from functools import partial
 from pathlib import Path
-from typing import Any
+from typing import Any, TypeVar
 
 import pytest
 from fastapi.testclient import TestClient
@@ -22,6 +22,7 @@ from fastapi.testclient import TestClient
 from app.core.errors import Busy, InvalidInput, NotFound
 from app.core.principal import Principal
 from app.core.settings import LLMSettings, RetrievalSettings, Settings
+from app.evaluation.records import EvalRun, QuestionSet
 from app.main import create_app
 from app.wiring import Services
 from eval.runner import RunConfig
@@ -48,7 +49,7 @@ SECRET_KB = {"vault.md": "# Vault\n\nThe vault door code is kept by facilities.\
 
 
 class Lab(BaseLab):
-    def run(self, who: str, set_name: str, config: RunConfig = RunConfig()) -> dict[str, Any]:
+    def run(self, who: str, set_name: str, config: RunConfig = RunConfig()) -> EvalRun:
         return self.services.evals.start(self.principal(who), set_name, config,
                                          readable=self.readable(who), wait=True)
 
@@ -87,12 +88,16 @@ def sqlite_lab(settings: Settings, tmp_path: Path) -> Iterator[Lab]:
         yield built
 
 
-def wait_for(fetch: Callable[[], dict[str, Any]], timeout: float = 20) -> dict[str, Any]:
+Run = TypeVar("Run", dict[str, Any], EvalRun)  # a run from the API, or from the service
+
+
+def wait_for(fetch: Callable[[], Run], timeout: float = 20) -> Run:
     """Poll a run until it is neither queued nor running."""
     deadline = time.monotonic() + timeout
     while True:
         run = fetch()
-        if run["status"] not in ("queued", "running") or time.monotonic() > deadline:
+        status = run["status"] if isinstance(run, dict) else run.status
+        if status not in ("queued", "running") or time.monotonic() > deadline:
             return run
         time.sleep(0.05)
 
@@ -127,10 +132,10 @@ def test_a_good_set_is_stored_with_the_hash_of_its_file(sqlite_lab: Lab) -> None
     stored = sqlite_lab.services.settings.data_dir / "eval-sets" / "fine.jsonl"
     digest = hashlib.sha256(stored.read_bytes()).hexdigest()
     assert r.json() == {"name": "fine", "questions": 2, "sha256": digest}
-    listed = {s["name"]: s for s in sqlite_lab.services.evals.sets()}
-    assert listed["fine"] == {"name": "fine", "origin": "uploaded", "questions": 2,
-                              "must_refuse": 1, "sha256": digest}
-    assert listed["demo"]["origin"] == "built-in"
+    listed = {s.name: s for s in sqlite_lab.services.evals.sets()}
+    assert listed["fine"] == QuestionSet(name="fine", origin="uploaded", questions=2,
+                                         must_refuse=1, sha256=digest)
+    assert listed["demo"].origin == "built-in"
     assert sqlite_lab.services.audit.latest("eval_set_uploaded") is not None
 
 
@@ -165,23 +170,23 @@ def test_an_uploaded_set_is_never_overwritten(sqlite_lab: Lab) -> None:
 def test_a_run_records_everything_needed_to_reproduce_it(lab: Lab) -> None:
     run = lab.run("eva", "tiny")
     set_file = lab.services.settings.data_dir / "eval-sets" / "tiny.jsonl"
-    assert run["status"] == "succeeded" and run["message"] == "done"
-    assert run["set_name"] == "tiny"
-    assert run["set_hash"] == hashlib.sha256(set_file.read_bytes()).hexdigest()
-    assert run["prompt"] == "answer@1"  # "answer" resolved to the production version
-    assert run["model_id"] == "fake-llm"
-    assert run["snapshot_ids"] == {"kb": lab.services.collections.get("kb").snapshot_id}
-    assert run["config"] == {"prompt": "answer@1", "model": None, "k": 5,
+    assert run.status == "succeeded" and run.message == "done"
+    assert run.set_name == "tiny"
+    assert run.set_hash == hashlib.sha256(set_file.read_bytes()).hexdigest()
+    assert run.prompt == "answer@1"  # "answer" resolved to the production version
+    assert run.model_id == "fake-llm"
+    assert run.snapshot_ids == {"kb": lab.services.collections.get("kb").snapshot_id}
+    assert run.config.model_dump() == {"prompt": "answer@1", "model": None, "k": 5,
                              "retrieval_only": False,
                              "retrieval": lab.services.settings.retrieval.model_dump()}
-    assert run["config"]["retrieval"]["min_dense_score"] == 0.2
-    assert run["progress"] == {"done": 2, "total": 2}
-    assert run["created_by"] == "eva" and run["finished_at"] is not None
-    assert [r["id"] for r in run["results"]] == ["q-vpn", "q-peru"]
-    assert run["summary"]["hit_at_k"] == 1.0 and run["summary"]["refusal_accuracy"] == 1.0
-    assert run["summary"]["key_fact_coverage"] == 1.0
+    assert run.config.retrieval["min_dense_score"] == 0.2
+    assert run.progress.model_dump() == {"done": 2, "total": 2}
+    assert run.created_by == "eva" and run.finished_at is not None
+    assert [r["id"] for r in run.results] == ["q-vpn", "q-peru"]
+    assert run.summary["hit_at_k"] == 1.0 and run.summary["refusal_accuracy"] == 1.0
+    assert run.summary["key_fact_coverage"] == 1.0
     # what was stored reads back the same (JSON columns on both databases)
-    assert lab.services.evals.get(run["id"], readable=lab.readable("eva")) == run
+    assert lab.services.evals.get(run.id, readable=lab.readable("eva")) == run
     started = lab.services.audit.latest("eval_run_started")
     assert started is not None and started["details"]["prompt"] == "answer@1"
     finished = lab.services.audit.latest("eval_run_finished")
@@ -209,7 +214,7 @@ def test_report_is_a_self_contained_html_page(sqlite_lab: Lab) -> None:
     sqlite_lab.services.evals.upload_set(admin, "markup", line(
         "q-b", "What does <b>NWL-VPN-809</b> mean?"))
     run = sqlite_lab.run("eva", "markup")
-    r = sqlite_lab.client.get(f"/v1/eval/runs/{run['id']}/report",
+    r = sqlite_lab.client.get(f"/v1/eval/runs/{run.id}/report",
                               headers=sqlite_lab.as_("eva"))
     assert r.status_code == 200 and r.headers["content-type"].startswith("text/html")
     page = r.text
@@ -228,12 +233,12 @@ def test_report_is_a_self_contained_html_page(sqlite_lab: Lab) -> None:
 def test_compare_endpoint_json_and_html(lab: Lab) -> None:
     a = lab.run("eva", "tiny", RunConfig(retrieval_only=True))
     b = lab.run("eva", "tiny")
-    url = f"/v1/eval/compare?a={a['id']}&b={b['id']}"
+    url = f"/v1/eval/compare?a={a.id}&b={b.id}"
     r = lab.client.get(url, headers=lab.as_("eva"))
     assert r.status_code == 200, r.text
     body = r.json()
     assert body["same_set"] is True and body["questions_compared"] == 2
-    assert body["a"]["id"] == a["id"] and body["b"]["id"] == b["id"]
+    assert body["a"]["id"] == a.id and body["b"]["id"] == b.id
     assert body["metrics"]["hit_at_k"]["diff"] == 0.0
     assert body["metrics"]["refusal_correct"]["questions"] == 2
     assert "key_fact_coverage" not in body["metrics"]  # a retrieval-only run has none
@@ -242,7 +247,7 @@ def test_compare_endpoint_json_and_html(lab: Lab) -> None:
     assert html.status_code == 200 and html.headers["content-type"].startswith("text/html")
     assert html.text.startswith("<!doctype html>") and "paired bootstrap" in html.text
     assert "<script" not in html.text
-    unknown = lab.client.get(f"/v1/eval/compare?a={a['id']}&b=nope", headers=lab.as_("eva"))
+    unknown = lab.client.get(f"/v1/eval/compare?a={a.id}&b=nope", headers=lab.as_("eva"))
     assert unknown.status_code == 404
 
 
@@ -250,10 +255,10 @@ def test_a_failed_run_keeps_its_reason_and_cannot_be_compared(sqlite_lab: Lab) -
     admin = sqlite_lab.principal("admin")
     sqlite_lab.services.evals.upload_set(admin, "too-long", line("q-long", "why? " * 1000))
     failed = sqlite_lab.run("eva", "too-long")
-    assert failed["status"] == "failed"
-    assert failed["message"] == "the question is longer than 4000 characters"
+    assert failed.status == "failed"
+    assert failed.message == "the question is longer than 4000 characters"
     good = sqlite_lab.run("eva", "tiny", RunConfig(retrieval_only=True))
-    r = sqlite_lab.client.get(f"/v1/eval/compare?a={good['id']}&b={failed['id']}",
+    r = sqlite_lab.client.get(f"/v1/eval/compare?a={good.id}&b={failed.id}",
                               headers=sqlite_lab.as_("eva"))
     assert r.status_code == 422 and r.json()["error"]["code"] == "run_not_done"
 
@@ -294,7 +299,7 @@ def test_runs_are_visible_only_to_readers_of_their_collections(lab: Lab) -> None
 
 
 def test_an_agent_may_not_use_the_evaluation_api(sqlite_lab: Lab) -> None:
-    run_id = sqlite_lab.run("eva", "tiny", RunConfig(retrieval_only=True))["id"]
+    run_id = sqlite_lab.run("eva", "tiny", RunConfig(retrieval_only=True)).id
     routes: list[tuple[str, str, dict[str, Any] | None]] = [
         ("GET", "/v1/eval/sets", None),
         ("POST", "/v1/eval/sets", {"name": "by-{who}", "jsonl": TINY}),
@@ -316,7 +321,7 @@ def test_an_agent_may_not_use_the_evaluation_api(sqlite_lab: Lab) -> None:
                 assert r.status_code == 403, (who, method, path, r.text)
                 assert r.json()["error"]["code"] == "missing_role"
         assert sqlite_lab.client.request(method, path).status_code == 401
-    assert "by-agent" not in {s["name"] for s in sqlite_lab.services.evals.sets()}
+    assert "by-agent" not in {s.name for s in sqlite_lab.services.evals.sets()}
 
 
 # -- models and the LLM queue ---------------------------------------------------------------
@@ -374,15 +379,15 @@ def test_a_run_waits_while_the_llm_queue_is_full(tmp_path: Path,
                 chat()
             run = services.evals.start(op, "tiny", RunConfig(), readable={"kb"})
             time.sleep(1.5)  # the run has met the full queue (and slept on it) by now
-            waiting = services.evals.get(run["id"], readable={"kb"})
-            assert waiting["status"] == "running", waiting  # not failed with "busy"
-            assert waiting["progress"]["done"] == 0
+            waiting = services.evals.get(run.id, readable={"kb"})
+            assert waiting.status == "running", waiting  # not failed with "busy"
+            assert waiting.progress.done == 0
         finally:
             gate.set()
         assert "NWL-VPN-809" in "".join(generating) and "NWL-VPN-809" in "".join(queued)
-        done = wait_for(lambda: services.evals.get(run["id"], readable={"kb"}))
-    assert done["status"] == "succeeded", done
-    assert done["results"][0]["refused"] is False
+        done = wait_for(lambda: services.evals.get(run.id, readable={"kb"}))
+    assert done.status == "succeeded", done
+    assert done.results[0]["refused"] is False
     assert len(llm.prompts) == 3  # two chats and the run's one answerable question
 
 
@@ -415,6 +420,6 @@ def test_shutdown_interrupts_a_run_between_questions(tmp_path: Path, kb: Path) -
     gate.set()
     closer.join(20)
     assert not closer.is_alive()
-    ended = services.evals.get(run["id"], readable={"kb"})
-    assert ended["status"] == "interrupted" and "after 1 of 3" in ended["message"]
-    assert len(ended["results"]) == 1
+    ended = services.evals.get(run.id, readable={"kb"})
+    assert ended.status == "interrupted" and "after 1 of 3" in ended.message
+    assert len(ended.results) == 1

@@ -157,7 +157,7 @@ def world(request: pytest.FixtureRequest,
     try:
         with build_world(settings, root, FakeLLM(["The vault is in the basement [1]."])) as w:
             job = w.services.jobs.start_reindex("kb-b", actor="admin")
-            w.ids["job"] = job["id"]
+            w.ids["job"] = job.id
             yield w
     finally:
         if name:

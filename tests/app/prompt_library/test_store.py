@@ -18,13 +18,16 @@ from sqlalchemy import select
 
 from app.core.errors import Conflict, InvalidInput, NotFound
 from app.core.settings import Settings
+from app.evaluation.records import EvalRun
 from app.main import create_app
-from app.prompt_library.store import ANY_ZONE, PromptStore
+from app.prompt_library.records import PromptDetail
+from app.prompt_library.store import PromptStore
 from app.prompt_library.tables import PromptVersion
 from app.wiring import Services, build_services
 from eval.runner import RunConfig
 from models.fakes import FakeEmbedder, FakeLLM
-from prompts.registry import LIBRARY, PromptRegistry
+from prompts.registry import LIBRARY, BadPromptRef, PromptRegistry, parse_ref
+from prompts.zones import ZONES
 from tests.access import Lab as BaseLab
 from tests.access import eval_team
 
@@ -44,12 +47,12 @@ SEED_GATE = PromptRegistry().get("answer@1").gate  # the library file's, as seed
 
 class Lab(BaseLab):
     def new(self, system: str, gate: dict[str, Any] | None = None) -> str:
-        return str(self.services.prompts.new_version(
+        return self.services.prompts.new_version(
             self.principal("eva"), "answer", system=system, user=USER,
-            change_note=f"try {system}", gate=gate)["ref"])
+            change_note=f"try {system}", gate=gate).ref
 
     def run(self, prompt: str, set_name: str = "tiny", *, retrieval_only: bool = False,
-            wait: bool = True) -> dict[str, Any]:
+            wait: bool = True) -> EvalRun:
         return self.services.evals.start(
             self.principal("eva"), set_name,
             RunConfig(prompt=prompt, retrieval_only=retrieval_only),
@@ -66,7 +69,7 @@ class Lab(BaseLab):
                 PromptVersion.prompt_id == prompt_id, PromptVersion.zone == "production")))
 
     def zone(self, ref: str) -> str:
-        return str(self.services.prompts.show(ref)["zone"])
+        return self.services.prompts.show(ref).zone
 
 
 @pytest.fixture
@@ -84,17 +87,16 @@ def lab(db_settings: Settings, kb: Path) -> Iterator[Lab]:
         yield Lab(client, services, llm, tokens)
 
 
-def wait_for(fetch: Callable[[], dict[str, Any]], timeout: float = 20) -> dict[str, Any]:
+def wait_for(fetch: Callable[[], EvalRun], timeout: float = 20) -> EvalRun:
     deadline = time.monotonic() + timeout
-    while (run := fetch())["status"] in ("queued", "running") and time.monotonic() < deadline:
+    while (run := fetch()).status in ("queued", "running") and time.monotonic() < deadline:
         time.sleep(0.05)
     return run
 
 
 # -- seeding --------------------------------------------------------------------------------
 def catalogue_view(services: Services) -> dict[str, Any]:
-    return {p["id"]: (p["production"], [(v["version"], v["zone"], v["author"])
-                                        for v in p["versions"]])
+    return {p.id: (p.production, [(v.version, v.zone, v.author) for v in p.versions])
             for p in services.prompts.catalogue()}
 
 
@@ -104,17 +106,17 @@ def test_seed_puts_the_first_versions_in_production_once(db_settings: Settings) 
         seeded = catalogue_view(first)
         assert seeded == {"answer": (1, [(1, "production", "seed")]),
                           "customer_reply": (1, [(1, "production", "seed")])}
-        history = first.prompts.show("answer")["history"]
-        assert [(h["action"], h["version"], h["previous_version"], h["run_id"], h["by"])
+        history = first.prompts.show("answer").history
+        assert [(h.action, h.version, h.previous_version, h.run_id, h.by)
                 for h in history] == [("seed", 1, None, None, "seed")]
-        assert first.prompts.show("answer@1")["gate"] == SEED_GATE
+        assert first.prompts.show("answer@1").gate == SEED_GATE
         assert first.prompts.seed() == 0
     finally:
         first.close()
     again = build_services(db_settings, embedder=FakeEmbedder(), llm=FakeLLM())
     try:
         assert catalogue_view(again) == seeded
-        assert len(again.prompts.show("answer")["history"]) == 1
+        assert len(again.prompts.show("answer").history) == 1
     finally:
         again.close()
 
@@ -132,7 +134,7 @@ def test_a_later_library_file_is_seeded_into_exploration(db_settings: Settings,
         store = PromptStore(services.sessions, services.audit, PromptRegistry(library))
         assert store.seed() == 1
         assert store.seed() == 0
-        assert store.show("answer@2")["zone"] == "exploration"
+        assert store.show("answer@2").zone == "exploration"
         assert store.get("answer").ref == "answer@1"
     finally:
         services.close()
@@ -141,7 +143,7 @@ def test_a_later_library_file_is_seeded_into_exploration(db_settings: Settings,
 # -- versions -------------------------------------------------------------------------------
 def test_new_versions_never_overwrite_and_inherit_the_newest(lab: Lab) -> None:
     prompts = lab.services.prompts
-    original = prompts.show("answer@1")["template"]
+    original = prompts.show("answer@1").template
     assert lab.new("S2") == "answer@2"
     assert lab.new("S3", gate=GATE) == "answer@3"
     r = lab.client.post("/v1/prompts/answer/versions", headers=lab.as_("eva"),
@@ -149,15 +151,15 @@ def test_new_versions_never_overwrite_and_inherit_the_newest(lab: Lab) -> None:
     assert r.status_code == 201, r.text
     assert (r.json()["ref"], r.json()["zone"], r.json()["author"]) == (
         "answer@4", "exploration", "eva")
-    assert prompts.show("answer@1")["template"] == original
-    assert prompts.show("answer@1")["zone"] == "production"
+    assert prompts.show("answer@1").template == original
+    assert prompts.show("answer@1").zone == "production"
     two, three, four = (prompts.show(f"answer@{v}") for v in (2, 3, 4))
-    assert two["template"]["system"] == "S2" and two["zone"] == "exploration"
-    assert two["gate"] == SEED_GATE  # no gate given: the newest version's
-    assert three["gate"] == GATE and four["gate"] == GATE
-    assert two["template"]["context_item"] == original["context_item"]
-    assert two["template"]["stop"] == original["stop"]
-    assert two["change_note"] == "try S2"
+    assert two.template.system == "S2" and two.zone == "exploration"
+    assert two.gate == SEED_GATE  # no gate given: the newest version's
+    assert three.gate == GATE and four.gate == GATE
+    assert two.template.context_item == original.context_item
+    assert two.template.stop == original.stop
+    assert two.change_note == "try S2"
     created = lab.services.audit.latest("prompt_version_created")
     assert created is not None and created["details"]["change_note"] == "over http"
     with pytest.raises(NotFound):
@@ -183,7 +185,7 @@ def test_a_version_that_would_not_render_is_refused(lab: Lab, fields: dict[str, 
         lab.services.prompts.new_version(lab.principal("eva"), "answer", system=body["system"],
                                          user=body["user"],
                                          context_item=body.get("context_item"))
-    assert [v["version"] for v in lab.services.prompts.catalogue()[0]["versions"]] == [1]
+    assert [v.version for v in lab.services.prompts.catalogue()[0].versions] == [1]
 
 
 def test_a_positional_field_is_refused(lab: Lab) -> None:
@@ -205,6 +207,21 @@ def test_show_of_a_malformed_ref_is_not_found(lab: Lab) -> None:
     assert r.status_code == 404, r.json()
 
 
+@pytest.mark.parametrize(("ref", "parsed"), [
+    ("answer", ("answer", None)), ("answer@3", ("answer", 3)),
+    ("customer_reply@12", ("customer_reply", 12))])
+def test_a_ref_is_an_id_and_maybe_a_version(ref: str, parsed: tuple[str, int | None]) -> None:
+    assert parse_ref(ref) == parsed
+
+
+@pytest.mark.parametrize("ref", ["", "answer@", "answer@abc", "@3", "answer@1@2", "answer@²",
+                                 "answer@-1"])
+def test_a_malformed_ref_is_one_clear_error(ref: str) -> None:
+    with pytest.raises(BadPromptRef, match=r"is not a prompt reference: name a prompt as id "
+                                           r"or id@version, e.g. answer or answer@3$"):
+        parse_ref(ref)
+
+
 # -- zones ----------------------------------------------------------------------------------
 def test_get_serves_production_and_a_version_only_from_its_zones(lab: Lab) -> None:
     prompts, eva = lab.services.prompts, lab.principal("eva")
@@ -213,8 +230,8 @@ def test_get_serves_production_and_a_version_only_from_its_zones(lab: Lab) -> No
     assert prompts.get("answer@1").ref == "answer@1"
     with pytest.raises(NotFound, match=r"not found in the production or pilot zone$"):
         prompts.get(ref)  # exploration: evaluation runs only
-    assert prompts.get(ref, zones=ANY_ZONE).system == "PILOT SYSTEM"
-    assert prompts.set_zone(eva, ref, "pilot")["zone"] == "pilot"
+    assert prompts.get(ref, zones=ZONES).system == "PILOT SYSTEM"
+    assert prompts.set_zone(eva, ref, "pilot").zone == "pilot"
     assert prompts.get(ref).ref == ref
     assert prompts.get("answer").ref == "answer@1"  # pilot is opt-in, not the default
     with pytest.raises(InvalidInput) as to_production:
@@ -226,7 +243,7 @@ def test_get_serves_production_and_a_version_only_from_its_zones(lab: Lab) -> No
     with pytest.raises(NotFound):
         prompts.set_zone(eva, "answer@9", "pilot")
     with pytest.raises(NotFound):
-        prompts.get("answer@9", zones=ANY_ZONE)
+        prompts.get("answer@9", zones=ZONES)
 
 
 def test_an_agent_opts_into_a_pilot_version_from_chat(lab: Lab) -> None:
@@ -261,15 +278,15 @@ def test_promotion_is_refused_unless_the_run_meets_the_gate(lab: Lab) -> None:
     two = lab.new("S2", gate=GATE)
     three = lab.new("S3", gate={"set": "tiny", "min": {"key_fact_coverage": 0.9}})
     four = lab.new("S4", gate={})
-    of_one = lab.run("answer")["id"]
-    other_set = lab.run(two, "tiny-copy")["id"]
-    retrieval_only = lab.run(two, retrieval_only=True)["id"]
-    short = lab.run(three)["id"]
-    of_four = lab.run(four)["id"]
+    of_one = lab.run("answer").id
+    other_set = lab.run(two, "tiny-copy").id
+    retrieval_only = lab.run(two, retrieval_only=True).id
+    short = lab.run(three).id
+    of_four = lab.run(four).id
     # a run that is still going: the LLM is held until we let go
     lab.llm.gate = threading.Event()
     lab.llm.started.clear()
-    going = lab.run(two, wait=False)["id"]
+    going = lab.run(two, wait=False).id
     assert lab.llm.started.wait(10)
 
     try:
@@ -299,8 +316,8 @@ def test_promotion_is_refused_unless_the_run_meets_the_gate(lab: Lab) -> None:
         lab.llm.gate.set()
 
     finished = wait_for(lambda: lab.services.evals.get(going, readable={"kb"}))
-    assert finished["status"] == "succeeded"
-    assert finished["summary"]["key_fact_coverage"] == 0.5  # not in this gate
+    assert finished.status == "succeeded"
+    assert finished.summary["key_fact_coverage"] == 0.5  # not in this gate
     r = lab.promote("admin", two, going)
     assert r.status_code == 200, r.text
     assert lab.production() == [2]
@@ -308,7 +325,7 @@ def test_promotion_is_refused_unless_the_run_meets_the_gate(lab: Lab) -> None:
 
 def test_promote_then_roll_back(lab: Lab) -> None:
     two = lab.new("S2", gate=GATE)
-    run_id = lab.run(two)["id"]
+    run_id = lab.run(two).id
     denied = lab.promote("eva", two, run_id)
     assert denied.status_code == 403 and denied.json()["error"]["code"] == "missing_role"
     assert lab.production() == [1]
@@ -362,7 +379,7 @@ def test_racing_promotions_leave_one_production_version(lab: Lab) -> None:
         try:
             barrier.wait(timeout=10)
             outcomes[ref] = lab.services.prompts.promote(
-                admin, ref, runs[ref], gate_set_hash=runs[ref]["set_hash"])
+                admin, ref, runs[ref], gate_set_hash=runs[ref].set_hash)
         except Exception as exc:  # the outcome under test, checked on the main thread
             outcomes[ref] = exc
 
@@ -373,16 +390,16 @@ def test_racing_promotions_leave_one_production_version(lab: Lab) -> None:
         t.join(timeout=60)
     assert not any(t.is_alive() for t in threads), "a promotion hung"
 
-    won = [ref for ref, o in outcomes.items() if isinstance(o, dict)]
-    lost = [o for o in outcomes.values() if not isinstance(o, dict)]
+    won = [ref for ref, o in outcomes.items() if isinstance(o, PromptDetail)]
+    lost = [o for o in outcomes.values() if not isinstance(o, PromptDetail)]
     assert won, outcomes
     assert all(isinstance(o, Conflict) and o.code == "concurrent_change" for o in lost), lost
     assert len(lab.production()) == 1
-    history = lab.services.prompts.show("answer")["history"]
-    promotions = [h for h in history if h["action"] == "promote"]
+    history = lab.services.prompts.show("answer").history
+    promotions = [h for h in history if h.action == "promote"]
     assert len(promotions) == len(won)
-    assert lab.production() == [promotions[-1]["version"]]
-    assert {f"answer@{h['version']}" for h in promotions} == set(won)
+    assert lab.production() == [promotions[-1].version]
+    assert {f"answer@{h.version}" for h in promotions} == set(won)
 
 
 def test_a_run_on_an_older_copy_of_the_gate_set_cannot_promote(lab: Lab) -> None:

@@ -25,6 +25,7 @@ from app.core.errors import Conflict, InvalidInput
 from app.core.principal import Principal
 from app.core.settings import AuthSettings, ReviewSettings, Settings
 from app.core.tables import utcnow
+from app.review import records
 from app.review.queue import Rating
 from app.review.tables import Draft, DraftEvent, EvalCandidate, WebhookDelivery
 from app.wiring import Services
@@ -199,18 +200,18 @@ def race(fn: Callable[[Principal, frozenset[str]], Any],
 
 
 def _approve(services: Services, draft_id: str, who: Principal,
-             readable: frozenset[str]) -> dict[str, Any]:
+             readable: frozenset[str]) -> records.Draft:
     return services.review.approve(draft_id, who, Rating(SCORES, comment=f"ok by {who.username}"),
                                    readable=readable, text=f"Approved by {who.username}.")
 
 
 def _claim(services: Services, draft_id: str, who: Principal,
-           readable: frozenset[str]) -> dict[str, Any]:
+           readable: frozenset[str]) -> records.Draft:
     return services.review.claim(draft_id, who, readable=readable)
 
 
 def _candidate(services: Services, draft_id: str, who: Principal,
-               readable: frozenset[str]) -> dict[str, Any]:
+               readable: frozenset[str]) -> records.EvalCandidate:
     return services.review.make_candidate(draft_id, who, readable=readable)
 
 
@@ -263,16 +264,16 @@ def test_a_refused_transition_leaves_no_trail(desk: Desk) -> None:
 
 def test_two_approvals_at_the_same_moment_approve_once(desk: Desk) -> None:
     racers = [desk.principal("reviewer"), desk.principal("admin")]
-    winners: list[str] = []
+    winners: list[str | None] = []
     for _ in range(ROUNDS):
         draft_id = desk.at("in_review")
         outcomes = race(partial(_approve, desk.services, draft_id), racers)
-        won = [o for o in outcomes if isinstance(o, dict)]
-        lost = [o for o in outcomes if not isinstance(o, dict)]
+        won = [o for o in outcomes if isinstance(o, records.Draft)]
+        lost = [o for o in outcomes if not isinstance(o, records.Draft)]
         assert len(won) == 1 and len(lost) == 1, outcomes
         assert isinstance(lost[0], Conflict), lost[0]
         assert lost[0].code == ILLEGAL and "approved" in lost[0].message
-        winner = won[0]["decided_by"]
+        winner = won[0].decided_by
         winners.append(winner)
         row = desk.row(draft_id)
         # the loser wrote nothing: text, comment and decider are all the winner's
@@ -292,15 +293,15 @@ def test_two_approvals_at_the_same_moment_approve_once(desk: Desk) -> None:
 
 def test_two_reviewers_claiming_at_once_leave_one_holder(desk: Desk) -> None:
     racers = [desk.principal("reviewer"), desk.principal("reviewer2")]
-    ids = {p.username: p.user_id for p, _ in racers}
+    ids: dict[str | None, int | None] = {p.username: p.user_id for p, _ in racers}
     for _ in range(ROUNDS):
         draft_id = desk.at("pending")
         outcomes = race(partial(_claim, desk.services, draft_id), racers)
-        won = [o for o in outcomes if isinstance(o, dict)]
-        lost = [o for o in outcomes if not isinstance(o, dict)]
+        won = [o for o in outcomes if isinstance(o, records.Draft)]
+        lost = [o for o in outcomes if not isinstance(o, records.Draft)]
         assert len(won) == 1 and len(lost) == 1, outcomes
         assert isinstance(lost[0], Conflict) and lost[0].code == OTHER, lost[0]
-        holder = won[0]["assignee"]
+        holder = won[0].assignee
         assert f"{holder} holds this draft" in lost[0].message
         assert desk.row(draft_id).assignee_id == ids[holder]
         assert desk.count(DraftEvent, draft_id, action="claim") == 1
@@ -321,7 +322,7 @@ def test_two_reviewers_making_the_same_test_case_at_once_get_one_case(desk: Desk
         time.sleep(0.8)  # both racers are waiting behind the blocker well before this
         blocker.rollback()
     racing.join(timeout=60)
-    assert sorted(type(o).__name__ for o in outcomes) == ["Conflict", "dict"], outcomes
+    assert sorted(type(o).__name__ for o in outcomes) == ["Conflict", "EvalCandidate"], outcomes
     assert [o.code for o in outcomes if isinstance(o, Conflict)] == ["candidate_exists"]
 
 

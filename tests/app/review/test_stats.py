@@ -38,8 +38,10 @@ from app.core.db import make_engine, migrate, session_factory
 from app.core.errors import InvalidInput
 from app.core.settings import Settings
 from app.identity.users import UserService
+from app.review.records import StatsReport
 from app.review.stats import ReviewStats
 from app.review.tables import Draft
+from app.review.vocabulary import Grouping
 from models.fakes import FakeLLM
 from tests.world import build_world
 
@@ -115,7 +117,7 @@ def stats(db_settings: Settings) -> Iterator[ReviewStats]:
     migrate(engine)
     sessions = session_factory(engine)
     users = UserService(sessions)
-    ids = {name: int(users.create(name, roles=["reviewer"])["id"]) for name in ("ann", "bob")}
+    ids = {name: users.create(name, roles=["reviewer"]).id for name in ("ann", "bob")}
     insert(sessions, ROWS, ids)
     try:
         yield ReviewStats(sessions)
@@ -123,8 +125,10 @@ def stats(db_settings: Settings) -> Iterator[ReviewStats]:
         engine.dispose()
 
 
-def groups(result: dict[str, Any], *fields: str) -> dict[str, tuple[Any, ...]]:
-    return {g["key"]: tuple(g[f] for f in fields) for g in result["groups"]}
+def groups(result: StatsReport | dict[str, Any], *fields: str) -> dict[str, tuple[Any, ...]]:
+    """The ``fields`` of every group by its key, from a report or from its JSON."""
+    data = result.model_dump() if isinstance(result, StatsReport) else result
+    return {g["key"]: tuple(g[f] for f in fields) for g in data["groups"]}
 
 
 ALL = {
@@ -144,14 +148,14 @@ ALL = {
 
 def test_overall_figures_follow_their_definitions(stats: ReviewStats) -> None:
     result = stats.stats("all", readable=READABLE)
-    assert result["group_by"] == "all"
-    assert result["overall"] == ALL
-    assert result["groups"] == [{"key": "all"} | ALL]
+    assert result.group_by == "all"
+    assert result.overall.model_dump() == ALL
+    assert [g.model_dump() for g in result.groups] == [{"key": "all"} | ALL]
 
 
 def test_by_prompt(stats: ReviewStats) -> None:
     result = stats.stats("prompt", readable=READABLE)
-    assert result["groups"] == [
+    assert [g.model_dump() for g in result.groups] == [
         {"key": "customer_reply@1", "drafts": 5, "pending": 2, "approved": 2, "rejected": 1,
          "changes_requested": 0, "approval_rate": 0.6667, "approved_as_is_rate": 0.5,
          "mean_scores": {"accuracy": 4.3333, "completeness": 4.0, "tone": 3.0,
@@ -171,7 +175,7 @@ def test_by_prompt(stats: ReviewStats) -> None:
          "decision_s": {"p50": 480.0, "p90": 2496.0},
          "rejection_reasons": {"wrong_facts": 2}},
     ]
-    assert result["overall"] == ALL
+    assert result.overall.model_dump() == ALL
 
 
 FIELDS = ("drafts", "approved", "rejected", "approval_rate", "approved_as_is_rate",
@@ -190,21 +194,21 @@ FIELDS = ("drafts", "approved", "rejected", "approval_rate", "approved_as_is_rat
     ("week", {"2025-W10": (5, 2, 1, 0.6667, 0.5, 0.125),
               "2025-W11": (4, 1, 2, 0.3333, 0.0, 0.5)}),
 ])
-def test_grouped_figures(stats: ReviewStats, group_by: str,
+def test_grouped_figures(stats: ReviewStats, group_by: Grouping,
                          expected: dict[str, tuple[Any, ...]]) -> None:
     result = stats.stats(group_by, readable=READABLE)
     assert groups(result, *FIELDS) == expected
-    assert [g["key"] for g in result["groups"]] == sorted(expected)
-    assert result["overall"] == ALL
+    assert [g.key for g in result.groups] == sorted(expected)
+    assert result.overall.model_dump() == ALL
 
 
 def test_groups_without_decisions_have_no_figures(stats: ReviewStats) -> None:
-    undecided = stats.stats("reviewer", readable=READABLE)["groups"][0]
-    assert undecided["key"] == "(undecided)"
-    assert (undecided["mean_scores"], undecided["decision_s"], undecided["rejection_reasons"]) \
-        == (NO_SCORES, {"p50": None, "p90": None}, {})
+    undecided = stats.stats("reviewer", readable=READABLE).groups[0]
+    assert undecided.key == "(undecided)"
+    assert (undecided.mean_scores, undecided.decision_s.model_dump(),
+            undecided.rejection_reasons) == (NO_SCORES, {"p50": None, "p90": None}, {})
     # claims 45 and 150 (d8, d9): p50 = 97.5, p90 = 45 + 0.9 * 105
-    assert undecided["first_review_s"] == {"p50": 97.5, "p90": 139.5}
+    assert undecided.first_review_s.model_dump() == {"p50": 97.5, "p90": 139.5}
     team_b = groups(stats.stats("team", readable=READABLE), "mean_scores")["team-b"][0]
     assert team_b == {"accuracy": 2.0, "completeness": 2.5, "tone": 3.0, "citations": 2.5}
 
@@ -212,34 +216,34 @@ def test_groups_without_decisions_have_no_figures(stats: ReviewStats) -> None:
 def test_drafts_in_unreadable_collections_are_left_out(stats: ReviewStats) -> None:
     for group_by in ("all", "collection", "reviewer", "prompt"):
         result = stats.stats(group_by, readable=READABLE)
-        assert result["overall"]["drafts"] == 9, group_by
-        assert "kb-secret" not in {g["key"] for g in result["groups"]}
+        assert result.overall.drafts == 9, group_by
+        assert "kb-secret" not in {g.key for g in result.groups}
     only_a = stats.stats("collection", readable={"kb-a"})
     assert groups(only_a, "drafts") == {"kb-a": (5,)}  # d1 d2 d5 d7 d8: d3 also needs kb-b
     # the positive control: a caller who reads kb-secret sees both
-    everything = stats.stats("all", readable=READABLE | {"kb-secret"})["overall"]
-    assert (everything["drafts"], everything["approved"], everything["rejected"]) == (11, 4, 4)
-    assert everything["rejection_reasons"] == {"should_not_answer": 1, "tone": 1,
+    everything = stats.stats("all", readable=READABLE | {"kb-secret"}).overall
+    assert (everything.drafts, everything.approved, everything.rejected) == (11, 4, 4)
+    assert everything.rejection_reasons == {"should_not_answer": 1, "tone": 1,
                                                "wrong_facts": 2}
 
 
 def test_since_counts_drafts_created_from_then_on(stats: ReviewStats) -> None:
-    later = stats.stats("all", readable=READABLE, since=W11)["overall"]
-    assert (later["drafts"], later["approved"], later["rejected"]) == (4, 1, 2)  # d3 d4 d6 d7
-    assert stats.stats("all", readable=READABLE, since=W11 + timedelta(seconds=1))[
-        "overall"]["drafts"] == 0
+    later = stats.stats("all", readable=READABLE, since=W11).overall
+    assert (later.drafts, later.approved, later.rejected) == (4, 1, 2)  # d3 d4 d6 d7
+    assert stats.stats("all", readable=READABLE, since=W11 + timedelta(seconds=1)
+                       ).overall.drafts == 0
 
 
 def test_since_means_the_same_instant_in_any_timezone(stats: ReviewStats,
                                                       db_settings: Settings) -> None:
     amsterdam = W11.astimezone(timezone(timedelta(hours=2)))
     assert amsterdam == W11
-    assert stats.stats("all", readable=READABLE, since=amsterdam)["overall"]["drafts"] == 4
+    assert stats.stats("all", readable=READABLE, since=amsterdam).overall.drafts == 4
 
 
 def test_an_unknown_grouping_is_refused(stats: ReviewStats) -> None:
     with pytest.raises(InvalidInput, match="group_by is one of") as caught:
-        stats.stats("ticket", readable=READABLE)
+        stats.stats("ticket", readable=READABLE)  # type: ignore[arg-type]  # on purpose
     assert caught.value.code == "invalid_group"
 
 

@@ -236,11 +236,11 @@ def test_retries_with_backoff_until_delivered(world: World) -> None:
     assert {r.headers["X-Vraagbaak-Delivery"] for r in receiver.requests} == {delivery_id}
     assert len({r.body for r in receiver.requests}) == 1  # a retry is the same request
     [view] = sender.deliveries(draft_id)
-    assert [a["status_code"] for a in view["history"]] == [500, 500, 200]
-    assert all(a["error"] == "" and a["duration_ms"] >= 0 for a in view["history"])
-    assert (view["id"], view["url"], view["status"], view["attempts"]) == (
+    assert [a.status_code for a in view.history] == [500, 500, 200]
+    assert all(a.error == "" and a.duration_ms >= 0 for a in view.history)
+    assert (view.id, view.url, view.status, view.attempts) == (
         delivery_id, receiver.url, "delivered", 3)
-    assert view["next_attempt_at"] is None and view["delivered_at"]
+    assert view.next_attempt_at is None and view.delivered_at
     [entry] = world.actions("webhook_delivered")
     assert entry["target"] == draft_id
     assert entry["details"]["delivery_id"] == delivery_id
@@ -272,18 +272,18 @@ def test_gives_up_after_max_attempts(world: World) -> None:
         draft_before = session.get_one(Draft, draft_id).__dict__.copy()
     world.approve(sender, draft_id)
 
-    tried = drive(sender, lambda: all(d["status"] != "pending"
+    tried = drive(sender, lambda: all(d.status != "pending"
                                       for d in sender.deliveries(draft_id)))
 
     assert tried == 6
-    by_url = {d["url"]: d for d in sender.deliveries(draft_id)}
+    by_url = {d.url: d for d in sender.deliveries(draft_id)}
     for view in by_url.values():
-        assert (view["status"], view["attempts"], len(view["history"])) == ("failed", 3, 3)
-        assert view["delivered_at"] is None and view["next_attempt_at"] is None
-    assert [a["status_code"] for a in by_url[receiver.url]["history"]] == [500, 500, 500]
-    for attempt in by_url[dead]["history"]:
-        assert attempt["status_code"] is None
-        assert attempt["error"].startswith("ConnectError")
+        assert (view.status, view.attempts, len(view.history)) == ("failed", 3, 3)
+        assert view.delivered_at is None and view.next_attempt_at is None
+    assert [a.status_code for a in by_url[receiver.url].history] == [500, 500, 500]
+    for attempt in by_url[dead].history:
+        assert attempt.status_code is None
+        assert attempt.error.startswith("ConnectError")
     assert len(receiver.requests) == 3
     failed = world.actions("webhook_failed")
     assert sorted(e["details"]["url"] for e in failed) == sorted([receiver.url, dead])
@@ -308,11 +308,11 @@ def test_error_text_is_short_and_never_holds_the_secret(world: World) -> None:
     assert sender.deliver_due() == 1
 
     [view] = sender.deliveries(draft_id)
-    [attempt] = view["history"]
-    assert view["status"] == "failed"
-    assert attempt["error"].startswith("ConnectError: cannot reach http://tickets.invalid/hook")
-    assert SECRET not in attempt["error"] and "[redacted]" in attempt["error"]
-    assert len(attempt["error"]) == 500
+    [attempt] = view.history
+    assert view.status == "failed"
+    assert attempt.error.startswith("ConnectError: cannot reach http://tickets.invalid/hook")
+    assert SECRET not in attempt.error and "[redacted]" in attempt.error
+    assert len(attempt.error) == 500
     assert SECRET not in json.dumps(world.actions("webhook_failed"))
 
 
