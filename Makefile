@@ -29,6 +29,8 @@ $(VENV)/.installed: pyproject.toml
 
 $(VENV)/.installed-test: $(VENV)/.installed
 	$(PIP) install -e '.[test]'
+	@# the browser tests drive Debian's Chromium (Playwright cannot download its own here)
+	command -v chromium >/dev/null || { apt-get update -qq && apt-get install -y -qq chromium; }
 	touch $@
 
 install: $(VENV)/.installed

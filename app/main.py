@@ -5,8 +5,10 @@ from __future__ import annotations
 
 from collections.abc import AsyncIterator
 from contextlib import asynccontextmanager
+from pathlib import Path
 
 from fastapi import FastAPI
+from fastapi.staticfiles import StaticFiles
 
 from app.api import errors
 from app.api.body_limit import BodyLimit
@@ -25,9 +27,18 @@ from app.api.routes import (
     users,
 )
 from app.core.settings import Settings
+from app.web import errors as web_errors
+from app.web.routes import admin as admin_pages
+from app.web.routes import ask, signin
+from app.web.routes import drafts as drafts_pages
+from app.web.routes import evaluation as evaluation_pages
+from app.web.routes import review as review_pages
+from app.web.security import SecurityHeaders
 from app.wiring import build_services
 from models.embedder import EmbedderProtocol
 from models.llm import LLMProtocol
+
+STATIC = Path(__file__).resolve().parent / "web" / "static"
 
 
 def create_app(settings: Settings | None = None, *, embedder: EmbedderProtocol | None = None,
@@ -61,4 +72,9 @@ def create_app(settings: Settings | None = None, *, embedder: EmbedderProtocol |
     for module in (health, auth, search, chat, openai, drafts, review, evals, prompts, admin,
                    users, audit):
         app.include_router(module.router)
+    web_errors.install(app)
+    app.add_middleware(SecurityHeaders)
+    for page in (signin, ask, drafts_pages, review_pages, admin_pages, evaluation_pages):
+        app.include_router(page.router)
+    app.mount("/static", StaticFiles(directory=STATIC), name="static")
     return app

@@ -1,0 +1,105 @@
+"""The agent's ask page: pick collections, ask, read the answer with its evidence.
+
+The page streams through ``ask.js`` (``POST /v1/chat`` with the session's CSRF token); without
+the script the form posts here and the answer is rendered when it is done. Either way the
+answer is drawn by one template (``ask/answer.html``), also served as a fragment for the
+script, and each ``[n]`` chip links to its source (document, heading, page, the quoted
+sentence highlighted in its chunk).
+"""
+
+from __future__ import annotations
+
+import re
+from typing import Annotated, Any
+
+from fastapi import APIRouter, Form, Request
+from fastapi.responses import HTMLResponse, RedirectResponse
+from starlette.concurrency import run_in_threadpool
+
+from app.answering.records import AnswerDetail
+from app.api.deps import ServicesDep
+from app.core.errors import NotFound
+from app.core.principal import Principal
+from app.web.rendering import render
+from app.web.session import FormUser, PageUser, with_role
+from app.wiring import Services
+
+router = APIRouter(include_in_schema=False)
+
+
+def _agent(user: Principal) -> Principal:
+    return with_role(user, "agent")
+
+
+def _answer(services: Services, user: Principal, answer_id: str) -> AnswerDetail:
+    return services.answers.get(answer_id, readable=services.access.readable(user),
+                                viewer=_agent(user), audit=False)
+
+
+@router.get("/ask", response_class=HTMLResponse)
+def ask_page(request: Request, services: ServicesDep, user: PageUser) -> HTMLResponse:
+    readable = sorted(services.access.readable(_agent(user)))
+    return render(request, "ask/page.html", user=user, collections=readable,
+                  scripts=["/static/ask.js"])
+
+
+@router.post("/ask")
+async def ask(services: ServicesDep, user: FormUser,
+              question: Annotated[str, Form(max_length=20_000)],
+              collections: Annotated[list[str] | None, Form()] = None) -> RedirectResponse:
+    """The script-less path: answer in full, then show it."""
+    readable = services.access.readable(_agent(user))
+    services.limits.hit("chat", user.credential_id or user.actor)
+    answer = await run_in_threadpool(services.answers.answer, question, collections or [],
+                                     allowed=readable, asker=user)
+    return RedirectResponse(f"/ask/answers/{answer.answer_id}", status_code=303)
+
+
+@router.get("/ask/answers/{answer_id}", response_class=HTMLResponse)
+def answer_page(answer_id: str, request: Request, services: ServicesDep,
+                user: PageUser) -> HTMLResponse:
+    return render(request, "ask/answer_page.html", user=user,
+                  answer=_answer(services, user, answer_id), scripts=["/static/ask.js"])
+
+
+@router.get("/ask/answers/{answer_id}/fragment", response_class=HTMLResponse)
+def answer_fragment(answer_id: str, request: Request, services: ServicesDep,
+                    user: PageUser) -> HTMLResponse:
+    return render(request, "ask/answer.html", user=user,
+                  answer=_answer(services, user, answer_id))
+
+
+def _source(services: Services, user: Principal, answer_id: str, n: int) -> dict[str, Any]:
+    answer = _answer(services, user, answer_id)
+    citation = next((c for c in answer.citations if c.n == n), None)
+    if citation is None:
+        raise NotFound("citation not found", code="citation_not_found")
+    text = services.search.chunk_text(citation.chunk_id,
+                                      allowed=services.access.readable(user))
+    start, end = quote_span(text, citation.quote)
+    return {"answer": answer, "citation": citation, "before": text[:start],
+            "quote": text[start:end], "after": text[end:]}
+
+
+def quote_span(text: str, quote: str) -> tuple[int, int]:
+    """Where the quoted sentence stands in its chunk, whatever the line breaks between its
+    words (a quote is one line; the chunk keeps the document's layout); (0, 0) if absent."""
+    words = quote.split()
+    if not words:
+        return 0, 0
+    found = re.search(r"\s+".join(re.escape(w) for w in words), text)
+    return (found.start(), found.end()) if found else (0, 0)
+
+
+@router.get("/ask/answers/{answer_id}/sources/{n}", response_class=HTMLResponse)
+def source_page(answer_id: str, n: int, request: Request, services: ServicesDep,
+                user: PageUser) -> HTMLResponse:
+    return render(request, "ask/source_page.html", user=user,
+                  **_source(services, user, answer_id, n))
+
+
+@router.get("/ask/answers/{answer_id}/sources/{n}/fragment", response_class=HTMLResponse)
+def source_fragment(answer_id: str, n: int, request: Request, services: ServicesDep,
+                    user: PageUser) -> HTMLResponse:
+    return render(request, "ask/source.html", user=user,
+                  **_source(services, user, answer_id, n))
