@@ -27,6 +27,7 @@ from app.identity.users import UserService
 from app.knowledge.collections import CollectionService
 from app.knowledge.indexing import Indexer, IndexingConfig
 from app.knowledge.jobs import JobRunner
+from app.knowledge.originals import OriginalDocuments
 from app.knowledge.search import SearchService, SnapshotStore
 from app.prompt_library.store import PromptStore
 from app.review.drafts import DraftService
@@ -48,6 +49,7 @@ class Services:
     worker: LLMWorker
     prompts: PromptStore
     collections: CollectionService
+    originals: OriginalDocuments
     indexer: Indexer
     jobs: JobRunner
     search: SearchService
@@ -126,6 +128,7 @@ def build_services(settings: Settings, *, embedder: EmbedderProtocol | None = No
         settings=settings, engine=engine, sessions=sessions, embedder=embedder,
         embedders=embedders, worker=worker,
         prompts=prompts, collections=CollectionService(sessions), indexer=indexer,
+        originals=OriginalDocuments(sessions),
         jobs=JobRunner(sessions, indexer, audit), search=search, answers=answers,
         audit=audit, users=users, identity=identity, access=AccessService(sessions),
         limits=limits, drafts=drafts, webhooks=webhooks,

@@ -1,7 +1,7 @@
 """LLM backends: llama.cpp in-process (default) and any OpenAI-compatible server.
 
 Both stream text pieces for a list of chat messages. Neither is thread-safe by contract: the
-service drives them from its single LLM worker thread (app/llm_worker.py).
+service drives them from its single LLM worker thread (app/answering/llm_worker.py).
 """
 
 from __future__ import annotations

@@ -13,7 +13,7 @@ import re
 from typing import Annotated, Any
 
 from fastapi import APIRouter, Form, Request
-from fastapi.responses import HTMLResponse, RedirectResponse
+from fastapi.responses import FileResponse, HTMLResponse, RedirectResponse
 from starlette.concurrency import run_in_threadpool
 
 from app.answering.records import AnswerDetail
@@ -103,3 +103,16 @@ def source_fragment(answer_id: str, n: int, request: Request, services: Services
                     user: PageUser) -> HTMLResponse:
     return render(request, "ask/source.html", user=user,
                   **_source(services, user, answer_id, n))
+
+
+@router.get("/ask/documents/{collection}/{document:path}")
+def original(collection: str, document: str, services: ServicesDep,
+             user: PageUser) -> FileResponse:
+    """The cited document itself (a PDF opens at the cited page through ``#page=``)."""
+    found = services.originals.locate(collection, document,
+                                      allowed=services.access.readable(_agent(user)))
+    return FileResponse(
+        found.path, media_type=found.media_type, filename=found.filename,
+        content_disposition_type="inline" if found.inline else "attachment",
+        # a document is untrusted: shown in a sandbox, it can run nothing and reach nothing
+        headers={"Content-Security-Policy": "sandbox; default-src 'none'; img-src 'self'"})

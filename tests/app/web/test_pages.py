@@ -74,6 +74,11 @@ def test_the_agent_asks_reads_the_evidence_and_makes_a_draft(server: LiveServer,
     expect(source).to_be_visible()
     expect(source.locator("mark")).to_contain_text("device certificate expired")
     shot(page, "ask-source")
+    original = source.get_by_role("link", name="Open the document").get_attribute("href")
+    assert original is not None
+    document = page.request.get(server.url + original)
+    assert document.status == 200 and "NWL-VPN-809" in document.text()
+    assert "sandbox" in document.headers["content-security-policy"]
     answer.get_by_role("link", name="Make a customer reply").click()
     page.get_by_label("Customer's name").fill("Mrs. Jansen")
     page.get_by_label("Ticket number").fill("T-1001")
