@@ -16,7 +16,8 @@ from typing import Any
 
 from bench.common import ROOT, WORK, parser, print_table, save_results, warn_if_busy
 
-BENCHMARKS = ("ingest", "embedding", "search", "chat", "retrieval_quality", "access", "review")
+BENCHMARKS = ("ingest", "embedding", "search", "chat", "retrieval_quality", "access", "review",
+              "pages")
 
 
 def headline(name: str, figures: dict[str, Any]) -> list[dict[str, Any]]:
@@ -53,6 +54,10 @@ def headline(name: str, figures: dict[str, Any]) -> list[dict[str, Any]]:
         for r in figures["rows"]:
             add(f"{r['precision']} batch embedding chunks/s", r["chunks/s"],
                 f"x{r['speed-up']}, cosine min {r['cosine_min']}")
+    elif name == "pages":
+        for r in figures["rows"]:
+            add(f"page {r['page']} p50/p95 ms", f"{r['p50_ms']} / {r['p95_ms']}",
+                f"within 200 ms: {r['within_200ms']}")
     elif name == "review":
         for r in figures["rows"]:
             add(f"{r['call']} p50/p95 ms", f"{r['p50_ms']} / {r['p95_ms']}",

@@ -104,11 +104,12 @@ class DraftService:
         """What the agent sees (``views.author_view``): never approved text before approval."""
         return author_view(self.load(draft_id, viewer, readable=readable))
 
-    def mine(self, author: Principal, *, readable: Names[str]) -> list[AuthorDraft]:
-        """The author's latest 500 drafts, newest first, on collections they still read."""
+    def mine(self, author: Principal, *, readable: Names[str],
+             limit: int = 500) -> list[AuthorDraft]:
+        """The author's latest ``limit`` drafts, newest first, on collections they still read."""
         with self._sessions() as session:
             drafts = session.scalars(select(DraftRow).where(DraftRow.author_id == author.user_id)
-                                     .order_by(DraftRow.created_at.desc()).limit(500)).all()
+                                     .order_by(DraftRow.created_at.desc()).limit(limit)).all()
         return [author_view(d) for d in drafts if set(d.collections) <= set(readable)]
 
     def resubmit(self, author: Principal, draft_id: str, *, readable: Names[str],

@@ -19,6 +19,7 @@ from app.web.session import FormUser, PageUser, with_role
 
 router = APIRouter(include_in_schema=False)
 TONES = get_args(Tone)
+PAGE_SIZE = 100  # the latest drafts; older ones stay reachable through the API
 
 
 def _agent(user: Principal) -> Principal:
@@ -48,7 +49,8 @@ async def make_draft(answer_id: str, services: ServicesDep, user: FormUser,
 
 @router.get("/drafts", response_class=HTMLResponse)
 def my_drafts(request: Request, services: ServicesDep, user: PageUser) -> HTMLResponse:
-    drafts = services.drafts.mine(_agent(user), readable=services.access.readable(user))
+    drafts = services.drafts.mine(_agent(user), readable=services.access.readable(user),
+                                  limit=PAGE_SIZE)
     return render(request, "drafts/list.html", user=user, drafts=drafts)
 
 
