@@ -42,7 +42,8 @@ run: install
 	$(BIN)/vraagbaak grants add demo-nl --everyone
 	@# the first run prints the admin's generated password once; later runs leave it alone
 	$(BIN)/vraagbaak users create admin --role admin --generate-password --if-missing
-	$(BIN)/vraagbaak serve --host 127.0.0.1 --port 8000
+	@# the admin page may create collections from folders under demo/ (any folder: set it yourself)
+	VRAAGBAAK_INGEST__DOCUMENT_ROOTS='["$(CURDIR)/demo"]' $(BIN)/vraagbaak serve --host 127.0.0.1 --port 8000
 
 serve: install
 	$(BIN)/vraagbaak serve

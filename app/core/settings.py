@@ -99,6 +99,10 @@ class IngestSettings(BaseModel):
     batch_chunks: int = Field(
         256, ge=1, description="Chunks embedded and committed together; a killed ingest "
         "keeps every finished batch.")
+    document_roots: list[Path] = Field(
+        default_factory=list, description="Server folders under which an admin may create a "
+        "collection from the web pages (a folder inside one of them); empty: web creation is "
+        "disabled and collections are made with `vraagbaak ingest`.")
 
 
 class AuthSettings(BaseModel):

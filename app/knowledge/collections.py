@@ -2,12 +2,13 @@
 
 from __future__ import annotations
 
+from collections.abc import Sequence
 from pathlib import Path
 
 from sqlalchemy import func, select
 from sqlalchemy.orm import Session, sessionmaker
 
-from app.core.errors import InvalidInput, NotFound
+from app.core.errors import Conflict, InvalidInput, NotFound
 from app.core.names import NAME
 from app.knowledge.records import CollectionOut
 from app.knowledge.tables import Chunk, Collection, Document
@@ -57,6 +58,36 @@ class CollectionService:
                 coll.root, coll.language, coll.embedder = str(root.resolve()), language, embedder
             session.commit()
             return coll
+
+    def create_under(self, roots: Sequence[Path], root: Path, folder: str, name: str,
+                     language: str = "en", embedder: str | None = None) -> Collection:
+        """Create a collection from ``folder`` (relative) inside ``root``, one of ``roots``.
+
+        For callers that must not reach the whole file system (the web pages): the folder is
+        resolved (``..``, symlinks) and refused unless it stays inside its root; an absolute
+        path is refused outright. An existing name is refused, not re-pointed.
+        """
+        allowed = [r.resolve() for r in roots]
+        if not allowed:
+            raise InvalidInput("creating collections here is disabled: no document roots are "
+                               "configured (ingest.document_roots)", code="no_document_roots")
+        base = root.resolve()
+        if base not in allowed:
+            raise InvalidInput("that folder is not one of the document roots",
+                               code="invalid_folder")
+        relative = Path(folder.strip() or ".")
+        if relative.is_absolute() or relative.drive or folder.strip().startswith(("/", "\\")):
+            raise InvalidInput("give the folder relative to its document root, not an "
+                               "absolute path", code="invalid_folder")
+        try:
+            target = (base / relative).resolve()
+        except (OSError, ValueError, RuntimeError):
+            raise InvalidInput("that folder name is not valid", code="invalid_folder") from None
+        if not target.is_relative_to(base):
+            raise InvalidInput("that folder is outside its document root", code="invalid_folder")
+        if name in self.names():
+            raise Conflict(f"collection '{name}' already exists", code="collection_exists")
+        return self.upsert(name, target, language, embedder)
 
     def get(self, name: str) -> Collection:
         with self._sessions() as session:

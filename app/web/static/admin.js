@@ -1,0 +1,46 @@
+// A re-index job's page, live: poll GET /v1/admin/jobs/{id} (the session cookie is enough for
+// a GET) every second, move the bar and the numbers, and reload once the job has finished so
+// the server draws the outcome and the skipped files. Without this script: the Refresh link.
+"use strict";
+(function () {
+  const job = document.getElementById("job");
+  if (!job || !job.dataset.live) return;
+  const bar = document.getElementById("job-progress");
+  const status = document.getElementById("job-status");
+  const numbers = new Intl.NumberFormat(document.documentElement.lang || "en");
+  let failures = 0;
+
+  function show(id, value) {
+    const el = document.getElementById(id);
+    if (el) el.textContent = numbers.format(value);
+  }
+
+  async function poll() {
+    let finished = false;
+    try {
+      const response = await fetch("/v1/admin/jobs/" + encodeURIComponent(job.dataset.job), {
+        credentials: "same-origin", headers: { "Accept": "application/json" },
+      });
+      if (!response.ok) throw new Error(String(response.status));
+      const state = await response.json();
+      const p = state.progress;
+      bar.max = Math.max(p.files_total, 1);
+      bar.value = p.files_done;
+      bar.textContent = p.files_done + " / " + p.files_total;
+      show("files-done", p.files_done);
+      show("files-total", p.files_total);
+      show("chunks", p.chunks_embedded);
+      show("skipped", p.errors);
+      status.textContent = status.dataset[state.status] || state.status;
+      status.className = "badge " + state.status;
+      finished = state.status !== "queued" && state.status !== "running";
+      failures = 0;
+    } catch (error) {
+      failures += 1;  // a busy server: keep trying, more slowly; the Refresh link still works
+    }
+    if (finished) window.location.reload();
+    else window.setTimeout(poll, failures ? Math.min(1000 * 2 ** failures, 30000) : 1000);
+  }
+
+  window.setTimeout(poll, 1000);
+})();
