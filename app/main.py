@@ -29,7 +29,7 @@ from app.api.routes import (
 from app.core.settings import Settings
 from app.web import errors as web_errors
 from app.web.routes import admin as admin_pages
-from app.web.routes import ask, signin
+from app.web.routes import admin_audit, admin_people, ask, signin
 from app.web.routes import drafts as drafts_pages
 from app.web.routes import evaluation as evaluation_pages
 from app.web.routes import review as review_pages
@@ -74,7 +74,8 @@ def create_app(settings: Settings | None = None, *, embedder: EmbedderProtocol |
         app.include_router(module.router)
     web_errors.install(app)
     app.add_middleware(SecurityHeaders)
-    for page in (signin, ask, drafts_pages, review_pages, admin_pages, evaluation_pages):
+    for page in (signin, ask, drafts_pages, review_pages, admin_pages, admin_people,
+                 admin_audit, evaluation_pages):
         app.include_router(page.router)
     app.mount("/static", StaticFiles(directory=STATIC), name="static")
     return app
