@@ -1,6 +1,6 @@
 """The admin's collection pages: create one from a folder under the document roots, re-index
-with a live progress bar, who may read), users and teams (create, disable in one click, their
-tokens) and the audit trail (filter, page, export, verify the chain).
+with a live progress bar, set who may read it. People are ``admin_people``, the audit trail
+``admin_audit``; the helpers every admin page shares are here.
 
 Every change goes through the same service calls as the JSON routes in ``app.api.routes``
 (``admin``, ``users``, ``audit``), with the same audit entries; the pages add no rules of their
