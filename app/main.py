@@ -17,6 +17,7 @@ from app.api.routes import (
     audit,
     auth,
     chat,
+    conversations,
     drafts,
     evals,
     health,
@@ -69,8 +70,8 @@ def create_app(settings: Settings | None = None, *, embedder: EmbedderProtocol |
     )
     errors.install(app)
     app.add_middleware(BodyLimit, max_bytes=settings.auth.max_body_kb * 1024)
-    for module in (health, auth, search, chat, openai, drafts, review, evals, prompts, admin,
-                   users, audit):
+    for module in (health, auth, search, chat, conversations, openai, drafts, review, evals,
+                   prompts, admin, users, audit):
         app.include_router(module.router)
     web_errors.install(app)
     app.add_middleware(SecurityHeaders)

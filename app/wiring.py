@@ -13,6 +13,7 @@ from dataclasses import dataclass
 from sqlalchemy import Engine
 from sqlalchemy.orm import Session, sessionmaker
 
+from app.answering.conversations import ConversationService
 from app.answering.llm_worker import LLMWorker
 from app.answering.service import AnswerService
 from app.audit.log import AuditLog
@@ -54,6 +55,7 @@ class Services:
     jobs: JobRunner
     search: SearchService
     answers: AnswerService
+    conversations: ConversationService
     audit: AuditLog
     users: UserService
     identity: IdentityService
@@ -130,6 +132,7 @@ def build_services(settings: Settings, *, embedder: EmbedderProtocol | None = No
         prompts=prompts, collections=CollectionService(sessions), indexer=indexer,
         originals=OriginalDocuments(sessions),
         jobs=JobRunner(sessions, indexer, audit), search=search, answers=answers,
+        conversations=ConversationService(sessions, audit),
         audit=audit, users=users, identity=identity, access=AccessService(sessions),
         limits=limits, drafts=drafts, webhooks=webhooks,
         review=ReviewQueue(sessions, drafts, audit, webhooks,

@@ -150,8 +150,12 @@ class AnswerService:
     def stream(self, question: str, collections: list[str], *, allowed: Names[str],
                asker: Principal, prompt: str = "answer", channel: str = "chat",
                variables: dict[str, str] | None = None, zones: Names[str] = SERVING_ZONES,
-               k: int | None = None, max_tokens: int | None = None) -> AnswerStream:
+               k: int | None = None, max_tokens: int | None = None,
+               conversation_id: str | None = None) -> AnswerStream:
         """Answer a question: the one path every front door takes.
+
+        ``conversation_id`` files the answer in one of the asker's threads (check it first
+        with ``ConversationService.touch``: a thread of someone else is a 404 there).
 
         Retrieval, the refusal gate and queueing happen now, so ``InvalidInput``,
         ``NotFound`` and ``Busy`` are raised by this call, before anything is streamed;
@@ -161,18 +165,20 @@ class AnswerService:
                                 prompt=prompt, variables=variables, zones=zones, k=k)
         tokens = self.start(prepared, max_tokens=max_tokens)
         return AnswerStream(prepared, tokens,
-                            lambda text: self.finish(prepared, text, tokens, channel=channel))
+                            lambda text: self.finish(prepared, text, tokens, channel=channel,
+                                                     conversation_id=conversation_id))
 
     def answer(self, question: str, collections: list[str], *, allowed: Names[str],
                asker: Principal, prompt: str = "answer", channel: str = "chat",
                variables: dict[str, str] | None = None, zones: Names[str] = SERVING_ZONES,
-               k: int | None = None) -> Answer:
+               k: int | None = None, conversation_id: str | None = None) -> Answer:
         """``stream(...).result()``: the whole answer, for callers that show no tokens."""
         return self.stream(question, collections, allowed=allowed, asker=asker, prompt=prompt,
-                           channel=channel, variables=variables, zones=zones, k=k).result()
+                           channel=channel, variables=variables, zones=zones, k=k,
+                           conversation_id=conversation_id).result()
 
     def finish(self, prepared: Prepared, text: str, stream: TokenStream | None, *,
-               channel: str = "chat") -> Answer:
+               channel: str = "chat", conversation_id: str | None = None) -> Answer:
         """Ground the generated text, store the answer record, return its public view."""
         if prepared.refused or stream is None:
             grounded = GroundedAnswer(text=prepared.refusal)
@@ -192,6 +198,7 @@ class AnswerService:
         record = AnswerRecord(
             id=uuid.uuid4().hex,
             channel=channel,
+            conversation_id=conversation_id,
             user_id=prepared.asker.user_id,
             question=prepared.question,
             collections=prepared.collections,

@@ -1,12 +1,12 @@
-"""The answer record: everything needed to explain and replay one answer.
-"""
+"""The answer record (everything needed to explain and replay one answer) and the agent's
+conversations that group answers into threads."""
 
 from __future__ import annotations
 
 from datetime import datetime
 from typing import Any
 
-from sqlalchemy import JSON, Boolean, Float, Integer, String, Text
+from sqlalchemy import JSON, Boolean, Float, ForeignKey, Integer, String, Text
 from sqlalchemy.orm import Mapped, mapped_column
 
 from app.core.tables import Base, utcnow
@@ -35,3 +35,20 @@ class Answer(Base):
     refused: Mapped[bool] = mapped_column(Boolean, default=False)
     latency_ms: Mapped[dict[str, Any]] = mapped_column(JSON)
     total_ms: Mapped[float] = mapped_column(Float, default=0.0)
+    # the thread it belongs to; None for answers asked outside one (API, CLI, eval runs)
+    conversation_id: Mapped[str | None] = mapped_column(
+        ForeignKey("conversations.id", ondelete="SET NULL"), default=None, index=True)
+
+
+class Conversation(Base):
+    """One agent's thread of questions. Deleting hides it from its owner; its answers stay
+    stored (they are the audit and replay record), only no longer listed as a thread."""
+
+    __tablename__ = "conversations"
+
+    id: Mapped[str] = mapped_column(String(32), primary_key=True)
+    user_id: Mapped[int] = mapped_column(Integer, index=True)
+    title: Mapped[str] = mapped_column(Text)
+    created_at: Mapped[datetime] = mapped_column(default=utcnow)
+    updated_at: Mapped[datetime] = mapped_column(default=utcnow, index=True)
+    deleted_at: Mapped[datetime | None] = mapped_column(default=None)

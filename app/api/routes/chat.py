@@ -25,9 +25,11 @@ router = APIRouter(prefix="/v1", tags=["chat"])
 async def chat(body: ChatRequest, services: ServicesDep, asker: Asker,
                readable: Readable) -> Answer | EventSourceResponse:
     """Ask a question; the answer cites the documents it stands on."""
+    if body.conversation_id is not None:  # someone else's thread: 404 before any work
+        await run_in_threadpool(services.conversations.touch, asker, body.conversation_id)
     answering = await run_in_threadpool(  # Busy -> 503 here, before any byte is sent
         services.answers.stream, body.question, body.collections, allowed=readable,
-        asker=asker, prompt=body.prompt)
+        asker=asker, prompt=body.prompt, conversation_id=body.conversation_id)
     if not body.stream:
         return await answering.aresult()
     return EventSourceResponse(_events(answering))

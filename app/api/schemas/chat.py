@@ -18,6 +18,9 @@ class ChatRequest(BaseModel):
     collections: list[str] = Field(
         default_factory=list, description="Collections to search; empty means all readable.")
     stream: bool = Field(False, description="Server-sent events: tokens, then the answer.")
+    conversation_id: str | None = Field(
+        None, max_length=32, description="File the answer in one of your conversations "
+        "(POST /v1/conversations starts one); none: a standalone answer.")
     prompt: str = Field("answer", max_length=80, description="'answer' (the production "
                         "version) or a pilot version to try, e.g. 'answer@2'; recorded.")
 

@@ -37,22 +37,38 @@ def _answer(services: Services, user: Principal, answer_id: str) -> AnswerDetail
 
 
 @router.get("/ask", response_class=HTMLResponse)
-def ask_page(request: Request, services: ServicesDep, user: PageUser) -> HTMLResponse:
-    readable = sorted(services.access.readable(_agent(user)))
-    return render(request, "ask/page.html", user=user, collections=readable,
+def ask_page(request: Request, services: ServicesDep, user: PageUser,
+             c: str | None = None) -> HTMLResponse:
+    """A new conversation, or ``?c=`` one of yours continued (its answers oldest first)."""
+    readable = services.access.readable(_agent(user))
+    conversation = services.conversations.get(user, c, readable=readable) if c else None
+    return render(request, "ask/page.html", user=user, collections=sorted(readable),
+                  conversation=conversation, conversations=services.conversations.mine(user),
                   scripts=["/static/ask.js"])
 
 
 @router.post("/ask")
 async def ask(services: ServicesDep, user: FormUser,
               question: Annotated[str, Form(max_length=20_000)],
-              collections: Annotated[list[str] | None, Form()] = None) -> RedirectResponse:
-    """The script-less path: answer in full, then show it."""
+              collections: Annotated[list[str] | None, Form()] = None,
+              conversation_id: Annotated[str, Form(max_length=32)] = "") -> RedirectResponse:
+    """The script-less path: answer in full, then show the conversation."""
     readable = services.access.readable(_agent(user))
     services.limits.hit("chat", user.credential_id or user.actor)
-    answer = await run_in_threadpool(services.answers.answer, question, collections or [],
-                                     allowed=readable, asker=user)
-    return RedirectResponse(f"/ask/answers/{answer.answer_id}", status_code=303)
+    if conversation_id:
+        services.conversations.touch(user, conversation_id)
+    else:
+        conversation_id = services.conversations.start(user, question).conversation_id
+    await run_in_threadpool(services.answers.answer, question, collections or [],
+                            allowed=readable, asker=user, conversation_id=conversation_id)
+    return RedirectResponse(f"/ask?c={conversation_id}", status_code=303)
+
+
+@router.post("/ask/conversations/{conversation_id}/delete")
+def delete_conversation(conversation_id: str, services: ServicesDep,
+                        user: FormUser) -> RedirectResponse:
+    services.conversations.delete(_agent(user), conversation_id)
+    return RedirectResponse("/ask", status_code=303)
 
 
 @router.get("/ask/answers/{answer_id}", response_class=HTMLResponse)

@@ -45,6 +45,29 @@
     }
   }
 
+  // the first question of a new conversation starts it; the address then names it
+  async function conversationFor(question) {
+    const field = document.getElementById("conversation-id");
+    if (field.value) return field.value;
+    const response = await fetch("/v1/conversations", {
+      method: "POST", credentials: "same-origin",
+      headers: { "Content-Type": "application/json", "X-CSRF-Token": csrf },
+      body: JSON.stringify({ title: question }),
+    });
+    if (!response.ok) throw new Error(response.statusText);
+    const started = await response.json();
+    field.value = started.conversation_id;
+    history.replaceState(null, "", "/ask?c=" + started.conversation_id);
+    const link = document.createElement("a");
+    link.href = "/ask?c=" + started.conversation_id;
+    link.textContent = started.title;
+    link.setAttribute("aria-current", "page");
+    const entry = document.createElement("li");
+    entry.append(link);
+    document.getElementById("conversation-list").prepend(entry);
+    return started.conversation_id;
+  }
+
   form.addEventListener("submit", async function (event) {
     event.preventDefault();
     const question = form.elements.question.value.trim();
@@ -59,15 +82,17 @@
     const live = document.createElement("p");
     live.className = "streaming";
     item.append(asked, live);
-    thread.prepend(item);
+    thread.append(item);
     form.querySelector("button[type=submit]").disabled = true;
     say(form.dataset.working, false);
     try {
+      const conversation = await conversationFor(question);
       const response = await fetch("/v1/chat", {
         method: "POST", credentials: "same-origin",
         headers: { "Content-Type": "application/json", "X-CSRF-Token": csrf,
                    "Accept": "text/event-stream" },
-        body: JSON.stringify({ question: question, collections: collections, stream: true }),
+        body: JSON.stringify({ question: question, collections: collections, stream: true,
+                               conversation_id: conversation }),
       });
       if (!response.ok) {
         const body = await response.json().catch(function () { return {}; });

@@ -34,6 +34,8 @@ REVIEWERS = UNAUTH | {c: 403 for c in CALLERS if c not in UNAUTH} | {"reviewer":
 REVIEW_READERS = REVIEWERS | {"evaluator": OK}
 EVALUATORS = REVIEWERS | {"reviewer": 403, "evaluator": OK}
 DRAFT_OWNER_A = OWNER_A | {"reviewer": 403, "evaluator": 403}
+# a conversation is its owner's alone: not even an admin reads another's thread
+CONVERSATION_OF_A = DRAFT_OWNER_A | {"admin": 404}
 
 SET_LINE = ('{"id": "q", "question": "vault", "collections": ["kb-a"], "expected_documents": '
             '["vault-basics.md"], "key_facts": [], "must_refuse": false, "tags": []}')
@@ -57,6 +59,13 @@ ROUTES: list[tuple[str, str, str, dict[str, Any] | None, dict[str, int]]] = [
      {"messages": [{"role": "user", "content": "vault door code"}], "collections": ["kb-b"]},
      READ_B),
     ("answer of a", "GET", "/v1/answers/{answer_agent_a}", None, OWNER_A),
+    ("start conversation", "POST", "/v1/conversations", {"title": "vault"},
+     AGENTS | {"agent_a": CREATED, "agent_b": CREATED, "agent_ab": CREATED, "admin": CREATED}),
+    ("my conversations", "GET", "/v1/conversations", None, AGENTS),
+    ("conversation of a", "GET", "/v1/conversations/{conversation_a}", None, CONVERSATION_OF_A),
+    ("chat into a's conversation", "POST", "/v1/chat",
+     {"question": "vault register", "collections": ["kb-a"],
+      "conversation_id": "{conversation_a}"}, CONVERSATION_OF_A),
     ("draft a", "POST", "/v1/drafts", {"question": "vault register", "collections": ["kb-a"]},
      READ_A | {"agent_a": CREATED, "agent_ab": CREATED, "admin": CREATED}),
     ("draft from answer of a", "POST", "/v1/answers/{answer_agent_a}/draft", {},
@@ -143,6 +152,9 @@ ROUTES: list[tuple[str, str, str, dict[str, Any] | None, dict[str, int]]] = [
     ("user tokens", "GET", "/v1/admin/users/agent_a/tokens", None, ADMIN_ONLY),
     ("audit", "GET", "/v1/admin/audit", None, ADMIN_ONLY),
     ("audit verify", "GET", "/v1/admin/audit/verify", None, ADMIN_ONLY),
+    # last: once its owner deleted it, it is gone for everyone
+    ("delete conversation of a", "DELETE", "/v1/conversations/{conversation_a}", None,
+     CONVERSATION_OF_A | {"agent_a": 204}),
 ]
 
 
@@ -158,6 +170,8 @@ def world(request: pytest.FixtureRequest,
         with build_world(settings, root, FakeLLM(["The vault is in the basement [1]."])) as w:
             job = w.services.jobs.start_reindex("kb-b", actor="admin")
             w.ids["job"] = job.id
+            w.ids["conversation_a"] = w.services.conversations.start(
+                w.services.identity.as_user("agent_a"), "vault").conversation_id
             yield w
     finally:
         if name:
@@ -178,6 +192,7 @@ def test_route_obeys_the_access_matrix(world: World, name: str, method: str, pat
         url = path.format(**world.ids, my_spare=world.ids.get(f"spare_{caller}", "none"))
         payload = None if body is None else {
             k: v.replace("{caller}", caller).replace("{run_a}", world.ids["run_a"])
+            .replace("{conversation_a}", world.ids["conversation_a"])
             if isinstance(v, str) else v for k, v in body.items()}
         r = world.as_(caller).request(method, url, json=payload)
         if r.status_code != expected[caller]:
@@ -218,7 +233,8 @@ def test_every_route_is_in_the_matrix(world: World) -> None:
                 .replace("kb-a", "{name}").replace("agent_a", "{username}")
                 .replace("agent_b", "{username}").replace("{spare_{username}}", "{token_id}")
                 .replace("{my_spare}", "{token_id}").replace("{run_a}", "{run_id}")
-                .replace("{run_b}", "{run_id}").replace("answer@2", "{ref}")
+                .replace("{run_b}", "{run_id}")
+                .replace("{conversation_a}", "{conversation_id}").replace("answer@2", "{ref}")
                 .replace("/v1/prompts/answer/rollback", "/v1/prompts/{prompt_id}/rollback")
                 .replace("/v1/prompts/answer/versions", "/v1/prompts/{prompt_id}/versions")
                 .replace("/v1/prompts/answer", "/v1/prompts/{ref}"))

@@ -48,7 +48,7 @@ def test_an_agent_asks_follows_a_citation_asks_again_and_makes_a_draft(
     page.get_by_label("Your question").fill("How long do we keep the monthly backups?")
     page.get_by_role("button", name="Ask", exact=True).click()
     expect(page.locator("article.answer[data-answer]")).to_have_count(2, timeout=120_000)
-    latest = page.locator("article.answer[data-answer]").first
+    latest = page.locator("article.answer[data-answer]").last
     expect(latest.locator(".question")).to_have_text("How long do we keep the monthly backups?")
 
     answer.get_by_role("link", name="Make a customer reply").click()

@@ -9,7 +9,7 @@ from pathlib import Path
 
 import httpx
 import pytest
-from playwright.sync_api import Page, expect
+from playwright.sync_api import Browser, Page, expect
 
 from models.fakes import FakeEmbedder, FakeLLM
 from tests.app.web.conftest import (
@@ -167,3 +167,41 @@ def test_a_quote_is_found_across_the_chunks_line_breaks() -> None:
     start, end = quote_span(text, "NWL-VPN-809: certificate expired The device certificate")
     assert text[start:end] == "NWL-VPN-809: certificate expired\nThe device  certificate"
     assert quote_span(text, "not in there") == (0, 0)
+
+
+def test_a_conversation_is_started_continued_listed_and_deleted(server: LiveServer,
+                                                                page: Page) -> None:
+    sign_in(page, server, "ann")
+    page.get_by_label("Your question").fill("What does VPN error NWL-VPN-809 mean?")
+    page.get_by_role("button", name="Ask", exact=True).click()
+    expect(page.locator("article.answer[data-answer]")).to_have_count(1)
+    assert "/ask?c=" in page.url  # the first question started it; the address names it
+    page.get_by_label("Your question").fill("And printer error P-203?")
+    page.get_by_role("button", name="Ask", exact=True).click()
+    expect(page.locator("article.answer[data-answer]")).to_have_count(2)
+    page.reload()  # continued from the list: the thread, oldest first
+    questions = page.locator("article.answer .question")
+    expect(questions).to_have_text(["What does VPN error NWL-VPN-809 mean?",
+                                    "And printer error P-203?"])
+    listed = page.get_by_role("navigation", name="My conversations")
+    expect(listed.get_by_role("link", name="What does VPN error NWL-VPN-809 mean?")).to_be_visible()
+    assert serious_violations(page) == []
+    shot(page, "ask-conversation")
+    listed.get_by_role("link", name="New conversation").click()
+    expect(page.locator("article.answer")).to_have_count(0)
+    listed = page.get_by_role("navigation", name="My conversations")
+    listed.get_by_role("button", name="Delete: What does VPN error NWL-VPN-809 mean?").click()
+    expect(page.get_by_role("navigation", name="My conversations").get_by_role(
+        "link", name="What does VPN error NWL-VPN-809 mean?")).to_have_count(0)
+
+
+def test_without_javascript_the_form_answers_in_a_conversation(server: LiveServer,
+                                                               browser: Browser) -> None:
+    context = browser.new_context(java_script_enabled=False)
+    page = context.new_page()
+    sign_in(page, server, "ann")
+    page.get_by_label("Your question").fill("What does VPN error NWL-VPN-809 mean?")
+    page.get_by_role("button", name="Ask", exact=True).click()
+    assert "/ask?c=" in page.url
+    expect(page.locator("article.answer .sentence").first).to_contain_text("certificate")
+    context.close()
