@@ -69,7 +69,9 @@ class ConversationService:
 
     def mine(self, owner: Principal, *, limit: int = 50) -> list[ConversationSummary]:
         """The owner's latest threads, most recently used first."""
+        owned = select(ConversationRow.id).where(ConversationRow.user_id == owner.user_id)
         counts = (select(AnswerRow.conversation_id, func.count().label("n"))
+                  .where(AnswerRow.conversation_id.in_(owned))  # the index, not a full scan
                   .group_by(AnswerRow.conversation_id).subquery())
         with self._sessions() as session:
             rows = session.execute(
