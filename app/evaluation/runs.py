@@ -197,16 +197,17 @@ class EvalRunService(BackgroundJobs):
                     progress(i, len(questions))
                 write(force=i == len(questions), questions_done=i)
             summary = summarise(rows, config)
-            self.update(run_id, status="succeeded", results=rows, summary=summary,
-                        finished_at=utcnow(), message="done")
+            # the audit line first: whoever sees the run finished finds it in the trail
             self._audit.record(evaluator.actor, "eval_run_finished", run_id, status="succeeded",
                                summary=summary)
+            self.update(run_id, status="succeeded", results=rows, summary=summary,
+                        finished_at=utcnow(), message="done")
         except Exception as exc:
             message = self.failure(run_id, exc)
-            self.update(run_id, status="failed", results=rows, finished_at=utcnow(),
-                        message=message)
             self._audit.record(evaluator.actor, "eval_run_finished", run_id, status="failed",
                                message=message)
+            self.update(run_id, status="failed", results=rows, finished_at=utcnow(),
+                        message=message)
         finally:
             if worker is not None:
                 worker.stop()

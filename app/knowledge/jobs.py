@@ -68,16 +68,17 @@ class JobRunner(BackgroundJobs):
             report = self._indexer.sync(collection, progress)
         except Exception as exc:
             message = self.failure(job_id, exc)
-            self.update(job_id, status="failed", message=message, finished_at=utcnow())
+            # the audit line first: whoever sees the job finished finds it in the trail
             self._audit.record(actor, "reindex_finished", collection, job_id=job_id,
                                status="failed", message=message)
+            self.update(job_id, status="failed", message=message, finished_at=utcnow())
             return None
+        self._audit.record(actor, "reindex_finished", collection, job_id=job_id,
+                           status="succeeded", **report.summary())
         self.update(job_id, status="succeeded", files_total=report.files_total,
                     files_done=report.files_done, chunks=report.chunks_embedded,
                     errors=list(report.errors), result=report.summary(),
                     finished_at=utcnow(), message="done")
-        self._audit.record(actor, "reindex_finished", collection, job_id=job_id,
-                           status="succeeded", **report.summary())
         return report
 
     def get(self, job_id: str) -> Job:
