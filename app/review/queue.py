@@ -18,11 +18,11 @@ from __future__ import annotations
 import json
 import uuid
 from collections.abc import Collection as Names
-from datetime import timedelta
+from datetime import datetime, timedelta
 from typing import Any
 
 from rapidfuzz.distance import Levenshtein
-from sqlalchemy import ColumnElement, Text, and_, or_, select, type_coerce
+from sqlalchemy import ColumnElement, Text, and_, cast, false, func, or_, select
 from sqlalchemy.exc import IntegrityError
 from sqlalchemy.orm import Session, sessionmaker
 
@@ -40,7 +40,7 @@ from app.review.records import Rating as Rating  # re-exported: the decisions ta
 from app.review.tables import Draft as DraftRow
 from app.review.tables import DraftEvent as EventRow
 from app.review.tables import EvalCandidate as CandidateRow
-from app.review.views import Usernames, age, eval_case, live_claim, queue_item, reviewer_view
+from app.review.views import Usernames, age_since, eval_case, queue_item, reviewer_view
 from app.review.vocabulary import Action, State
 from app.review.webhooks import WebhookSender
 
@@ -63,42 +63,65 @@ class ReviewQueue:
         """Drafts the reviewer may see (every collection readable), oldest first, with the
         age of the oldest pending draft: the queue's SLA figure.
 
-        Counting and filtering read only the small columns of every draft; whole rows (with
-        their texts) are loaded for the page that is returned."""
+        Visibility, filters, counts and the page all run in SQL. A draft's collections (and
+        its author's teams) are a JSON list; thousands of drafts share a handful of distinct
+        lists, so the lists are read once (``SELECT DISTINCT``), judged here, and the drafts
+        picked by the texts of the lists that pass."""
         now = utcnow()
+        allowed = frozenset(readable)
         with self._sessions() as session:
-            rows = session.execute(select(*QUEUE_COLUMNS).order_by(DraftRow.submitted_at)).all()
-            names_in = JsonNames()
-            allowed = frozenset(readable)
-            visible = [d for d in rows if names_in(d.collections) <= allowed]
-            names = self._usernames(session, {d.assignee_id for d in visible})
+            lists = _distinct_lists(session, COLLECTIONS_TEXT)
+            seen = [text for text, names in lists.items() if names <= allowed]
+            if not seen:
+                return ReviewQueuePage(drafts=[], total=0, counts={},
+                                       oldest_pending_age_s=None)
+            visible = COLLECTIONS_TEXT.in_(seen)
             # counts and the SLA figure describe the whole queue the reviewer may see,
             # whatever the filters below pick out of it
-            counts: dict[State, int] = {}
-            for d in visible:
-                counts[d.state] = counts.get(d.state, 0) + 1
-            pending = [age(d, now) for d in visible if d.state == "pending"]
-            if where.state:
-                visible = [d for d in visible if d.state == where.state]
-            if where.assignee:
-                visible = [d for d in visible if live_claim(d, now)
-                           and names.get(d.assignee_id) == where.assignee]
-            if where.collection:
-                visible = [d for d in visible if where.collection in names_in(d.collections)]
-            if where.team:
-                visible = [d for d in visible if where.team in names_in(d.author_teams)]
-            if where.min_age_s is not None:
-                visible = [d for d in visible if age(d, now) >= where.min_age_s]
-            if where.newest_first:
-                visible.reverse()
-            page_ids = [d.id for d in visible[:where.limit]]
+            counts: dict[State, int] = {state: n for state, n in session.execute(
+                select(DraftRow.state, func.count()).where(visible).group_by(DraftRow.state))}
+            oldest = session.scalar(select(func.min(DraftRow.submitted_at))
+                                    .where(visible, DraftRow.state == "pending"))
+            picked = [visible, *self._filters(session, where, lists, now)]
+            total = session.scalar(select(func.count()).select_from(DraftRow)
+                                   .where(*picked)) or 0
+            order = (DraftRow.submitted_at.desc(), DraftRow.id.desc()) if where.newest_first \
+                else (DraftRow.submitted_at, DraftRow.id)
+            # the page's ids from the index first, then only those drafts with their texts
+            ids = session.scalars(select(DraftRow.id).where(*picked).order_by(*order)
+                                  .limit(where.limit)).all()
             loaded = {d.id: d for d in session.scalars(
-                select(DraftRow).where(DraftRow.id.in_(page_ids)))} if page_ids else {}
-            page = [loaded[i] for i in page_ids if i in loaded]
-            names |= self._usernames(session, {d.author_id for d in page})
+                select(DraftRow).where(DraftRow.id.in_(ids)))} if ids else {}
+            page = [loaded[i] for i in ids]
+            people: set[int | None] = {d.author_id for d in page}
+            names = self._usernames(session, people | {d.assignee_id for d in page})
         return ReviewQueuePage(
-            drafts=[queue_item(d, names, now) for d in page], total=len(visible),
-            counts=counts, oldest_pending_age_s=round(max(pending), 1) if pending else None)
+            drafts=[queue_item(d, names, now) for d in page], total=total, counts=counts,
+            oldest_pending_age_s=None if oldest is None
+            else round(age_since(oldest, now), 1))
+
+    def _filters(self, session: Session, where: QueueFilter, lists: dict[str, frozenset[str]],
+                 now: datetime) -> list[ColumnElement[bool]]:
+        """The reviewer's filters as SQL conditions; ``lists`` are the distinct collection
+        lists."""
+        picked: list[ColumnElement[bool]] = []
+        if where.state:
+            picked.append(DraftRow.state == where.state)
+        if where.assignee:  # a lapsed claim is nobody's
+            holder = session.scalar(select(User.id).where(User.username == where.assignee))
+            picked += [false()] if holder is None else [
+                DraftRow.assignee_id == holder, DraftRow.state == "in_review",
+                DraftRow.claim_expires_at >= now]
+        if where.collection:
+            picked.append(COLLECTIONS_TEXT.in_(
+                [text for text, names in lists.items() if where.collection in names]))
+        if where.team:
+            picked.append(TEAMS_TEXT.in_(
+                [text for text, names in _distinct_lists(session, TEAMS_TEXT).items()
+                 if where.team in names]))
+        if where.min_age_s is not None:
+            picked.append(DraftRow.submitted_at <= now - timedelta(seconds=where.min_age_s))
+        return picked
 
     def get(self, draft_id: str, reviewer: Principal, *, readable: Names[str]) -> Draft:
         """Everything a reviewer needs: the draft, its evidence and its history."""
@@ -282,26 +305,13 @@ class ReviewQueue:
                                     .where(User.id.in_(wanted))).all())
 
 
-# what the queue filters and counts on; texts stay in the database until a page is shown
-# the JSON lists come back as their text: a queue has thousands of drafts but a handful of
-# distinct lists, and ``JsonNames`` decodes each distinct one once (decoding every row's two
-# lists was most of the queue's time at 20k drafts)
-QUEUE_COLUMNS = (DraftRow.id, DraftRow.state,
-                 type_coerce(DraftRow.collections, Text).label("collections"),
-                 type_coerce(DraftRow.author_teams, Text).label("author_teams"),
-                 DraftRow.assignee_id, DraftRow.claim_expires_at, DraftRow.submitted_at)
+# the JSON lists as the text they are stored as (a PostgreSQL ``json`` value has no equality,
+# its text has; both databases keep the text as it was written)
+COLLECTIONS_TEXT = cast(DraftRow.collections, Text)
+TEAMS_TEXT = cast(DraftRow.author_teams, Text)
 
 
-class JsonNames:
-    """A JSON list of names as a frozenset, decoded once per distinct text. (PostgreSQL's
-    driver hands JSON back decoded already; then the list is used as it is.)"""
-
-    def __init__(self) -> None:
-        self._seen: dict[str, frozenset[str]] = {}
-
-    def __call__(self, value: Any) -> frozenset[str]:
-        if not isinstance(value, str):
-            return frozenset(value or ())
-        if value not in self._seen:
-            self._seen[value] = frozenset(json.loads(value))
-        return self._seen[value]
+def _distinct_lists(session: Session, column: ColumnElement[str]) -> dict[str, frozenset[str]]:
+    """Each distinct stored JSON list of names: its text and its names."""
+    texts = session.scalars(select(column).distinct()).all()
+    return {text: frozenset(json.loads(text)) for text in texts if text is not None}

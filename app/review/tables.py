@@ -12,7 +12,7 @@ from __future__ import annotations
 from datetime import datetime
 from typing import Any
 
-from sqlalchemy import JSON, Float, ForeignKey, Integer, String, Text
+from sqlalchemy import JSON, Float, ForeignKey, Index, Integer, String, Text, cast, column
 from sqlalchemy.orm import Mapped, mapped_column
 
 from app.core.tables import Base, utcnow
@@ -28,6 +28,9 @@ class Draft(Base):
     """
 
     __tablename__ = "drafts"
+    # the queue reads this index alone for visibility, counts and order (migration 0007)
+    __table_args__ = (Index("ix_drafts_queue", cast(column("collections"), Text), "state",
+                            "submitted_at", "id"),)
 
     id: Mapped[str] = mapped_column(String(32), primary_key=True)
     created_at: Mapped[datetime] = mapped_column(default=utcnow, index=True)

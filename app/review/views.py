@@ -30,15 +30,15 @@ from app.review.tables import DraftEvent as EventRow
 Usernames = dict[int | None, str]  # user id -> username
 
 
-def live_claim(d: DraftRow | Any, now: datetime) -> bool:
-    """Whether ``d`` (a row, or a row of the queue's columns) is held by a claim not lapsed."""
+def live_claim(d: DraftRow, now: datetime) -> bool:
+    """Whether ``d`` is held by a claim that has not lapsed."""
     return d.state == "in_review" and d.claim_expires_at is not None and \
         d.claim_expires_at >= now
 
 
-def age(d: DraftRow | Any, now: datetime) -> float:
-    """Seconds since the draft was last (re)submitted."""
-    return float((now - d.submitted_at).total_seconds())
+def age_since(moment: datetime, now: datetime) -> float:
+    """Seconds from ``moment`` (a draft's last (re)submission) to ``now``."""
+    return float((now - moment).total_seconds())
 
 
 def author_view(d: DraftRow) -> AuthorDraft:
@@ -65,7 +65,8 @@ def queue_item(d: DraftRow, names: Usernames, now: datetime) -> QueueItem:
         ticket_id=d.ticket_id, author=names.get(d.author_id), teams=d.author_teams,
         assignee=names.get(d.assignee_id) if claim_live else None,
         claim_expires_at=d.claim_expires_at if claim_live else None,
-        age_s=round(age(d, now), 1), prompt=d.prompt, model=d.model_id, refused=d.refused)
+        age_s=round(age_since(d.submitted_at, now), 1), prompt=d.prompt, model=d.model_id,
+        refused=d.refused)
 
 
 def reviewer_view(d: DraftRow, answer: AnswerRow | None, events: Sequence[EventRow],
