@@ -108,12 +108,8 @@ def build_services(settings: Settings, *, embedder: EmbedderProtocol | None = No
     embedder = embedder or load_embedder(settings.embedding_model)
     embedders = EmbedderPool(embedder, embedder_factory or load_embedder)
     worker = LLMWorker(llm or build_llm(settings), queue_size=settings.llm.queue_size)
-    ing = settings.ingest
-    indexer = Indexer(sessions, embedders, IndexingConfig(
-        index_dir=settings.index_dir, chunk_words=ing.chunk_words,
-        overlap_words=ing.overlap_words, max_file_bytes=int(ing.max_file_mb * 1_000_000),
-        pdf_timeout_s=ing.pdf_timeout_s, pdf_memory_mb=ing.pdf_memory_mb,
-        keep_snapshots=ing.keep_snapshots, batch_chunks=ing.batch_chunks))
+    indexer = Indexer(sessions, embedders,
+                      IndexingConfig.of(settings.index_dir, settings.ingest))
     search = SearchService(sessions, embedders, SnapshotStore(settings.index_dir),
                            settings.retrieval)
     audit = AuditLog(sessions)

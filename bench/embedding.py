@@ -27,7 +27,7 @@ def chunk_texts(n_docs: int, seed: int) -> tuple[list[str], list[str]]:
     root = WORK / f"embedding-corpus-{n_docs}-{seed}"
     docs = write_corpus(root, n_docs, seed)
     texts: list[str] = []
-    with DocumentLoader(30, 1024) as loader:
+    with DocumentLoader() as loader:
         for d in docs:
             doc = loader.load(root / d.path)
             texts += [embedding_text(doc.title, c.heading, c.text)

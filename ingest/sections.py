@@ -31,10 +31,15 @@ class Section:
 
 @dataclass(frozen=True)
 class LoadedDocument:
-    """A parsed file: its title (from metadata, the first heading or the file name)."""
+    """A parsed file: its title (from metadata, the first heading or the file name).
+
+    ``notes`` says what of the file was left out under a limit (pages, characters): the file
+    is indexed in part, and the admin must be told which part.
+    """
 
     title: str
     sections: list[Section] = field(default_factory=list)
+    notes: tuple[str, ...] = ()
 
 
 class LoaderError(Exception):

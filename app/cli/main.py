@@ -101,8 +101,11 @@ def ingest(
               f"{s['changed']} changed, {s['unchanged']} unchanged, {s['removed']} removed, "
               f"{s['skipped']} skipped; {s['chunks_embedded']} chunks embedded, "
               f"{s['chunks_total']} in the index (snapshot {s['snapshot_id']})")
+    # names are data: "[/x].md" is a file name, not rich markup (which would raise)
     for e in report.errors:
-        out.print(f"  skipped {e['path']}: {e['reason']}")
+        out.print(f"  skipped {e['path']}: {e['reason']}", markup=False, highlight=False)
+    for w in report.warnings:
+        out.print(f"  {w['path']}: {w['reason']}", markup=False, highlight=False)
 
 
 @cli.command()

@@ -18,7 +18,14 @@ from pathlib import Path
 from typing import Any, Literal
 
 from limits import parse
-from pydantic import BaseModel, Field, SecretStr, field_validator, model_validator
+from pydantic import (
+    AliasChoices,
+    BaseModel,
+    Field,
+    SecretStr,
+    field_validator,
+    model_validator,
+)
 from pydantic_settings import BaseSettings, SettingsConfigDict
 from sqlalchemy.engine import make_url
 from sqlalchemy.exc import ArgumentError
@@ -93,8 +100,29 @@ class IngestSettings(BaseModel):
     chunk_words: int = Field(160, ge=20, description="Target chunk length in words.")
     overlap_words: int = Field(30, ge=0, description="Words repeated between neighbouring chunks.")
     max_file_mb: float = Field(25.0, gt=0, description="Larger files are skipped with a reason.")
-    pdf_timeout_s: float = Field(30.0, gt=0, description="Time limit for parsing one PDF.")
-    pdf_memory_mb: int = Field(1024, ge=64, description="Memory limit of the PDF parser process.")
+    parse_timeout_s: float = Field(
+        30.0, gt=0, validation_alias=AliasChoices("parse_timeout_s", "pdf_timeout_s"),
+        description="Wall-time limit for parsing one file (any format) in the parser process; "
+        "a file over it is skipped. Old name: pdf_timeout_s.")
+    parse_memory_mb: int = Field(
+        1024, ge=64, validation_alias=AliasChoices("parse_memory_mb", "pdf_memory_mb"),
+        description="Address-space limit of the parser process; a file that needs more is "
+        "skipped. Old name: pdf_memory_mb.")
+    max_chars_per_file: int = Field(
+        3_000_000, ge=1000, description="Text taken from one file; the rest is left out and "
+        "the re-index result says so.")
+    max_chunks_per_file: int = Field(
+        3000, ge=1, description="Chunks made from one file; the rest is left out and the "
+        "re-index result says so.")
+    max_pdf_pages: int = Field(
+        2000, ge=1, description="Pages read from one PDF; the rest are left out and the "
+        "re-index result says so.")
+    max_inflated_mb: float = Field(
+        200.0, gt=0, description="What the members of one DOCX (a zip) may inflate to, "
+        "declared and actually counted while inflating; a larger one is skipped.")
+    max_compression_ratio: float = Field(
+        200.0, gt=1, description="Inflated/compressed size a DOCX member over 1 MB may have; "
+        "a higher one is skipped as a likely zip bomb.")
     keep_snapshots: int = Field(2, ge=1, description="Index snapshots kept per collection.")
     batch_chunks: int = Field(
         256, ge=1, description="Chunks embedded and committed together; a killed ingest "

@@ -46,6 +46,11 @@ class CollectionService:
         if not root.is_dir():
             raise InvalidInput("the folder does not exist or is not a directory",
                                code="invalid_folder")
+        try:  # the folder is stored as text: a path with bytes that are not UTF-8 cannot be
+            str(root.resolve()).encode()
+        except UnicodeEncodeError:
+            raise InvalidInput("the folder's path is not valid UTF-8; rename it",
+                               code="invalid_folder") from None
         with self._sessions() as session:
             coll = session.scalars(select(Collection).where(Collection.name == name)).first()
             if coll is None:

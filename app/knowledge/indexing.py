@@ -1,11 +1,17 @@
 """Incremental sync of one collection: folder -> SQL rows -> a new index snapshot.
 
 Unchanged files (same sha256) are skipped; changed files are re-parsed and their rows replaced;
-files that disappeared (or can no longer be parsed) lose their rows at once, so a deleted
-playbook cannot be cited again even before the new snapshot is live (search drops snapshot rows
-whose chunk no longer exists in SQL). Work is committed in batches: a process killed mid-sync
-keeps the batches it finished, the old snapshot keeps serving, and the next sync picks up the
-rest and rebuilds the snapshot because ``content_version`` moved past ``snapshot_version``.
+files that disappeared lose their rows right after the scan, before any file is parsed, and
+files that can no longer be parsed lose theirs at the end, so a deleted playbook cannot be
+cited again even before the new snapshot is live (search drops snapshot rows whose chunk no
+longer exists in SQL). Work is committed in batches: a process killed mid-sync keeps the
+batches it finished, the old snapshot keeps serving, and the next sync picks up the rest and
+rebuilds the snapshot because ``content_version`` moved past ``snapshot_version``.
+
+One file never fails the sync: whatever goes wrong with it (a parse limit, a parser bug, a
+batch that will not commit) is recorded in ``errors`` with its reason and the sync goes on, so
+deletions and every good file are applied. A file indexed only in part (a page, text or chunk
+limit) is listed in ``warnings``.
 
 Vectors are reused by content hash, so a re-parse of an edited file embeds only new text.
 """
@@ -13,8 +19,10 @@ Vectors are reused by content hash, so a re-parse of an edited file embeds only 
 from __future__ import annotations
 
 import hashlib
-from collections.abc import Callable
+import logging
+from collections.abc import Callable, Iterable
 from dataclasses import dataclass, field
+from itertools import islice
 from pathlib import Path
 from typing import Literal
 
@@ -22,19 +30,24 @@ import numpy as np
 from sqlalchemy import delete, func, select, update
 from sqlalchemy.orm import Session, sessionmaker
 
+from app.core.settings import IngestSettings
 from app.core.tables import utcnow
 from app.knowledge.tables import Chunk, Collection, Document
-from ingest.chunking import ChunkDraft, chunk_sections, embedding_text
-from ingest.loaders import DocumentLoader, LoaderError
+from ingest.chunking import ChunkDraft, embedding_text, iter_chunks
+from ingest.loaders import DocumentLoader, LoaderError, ParseLimits
+from ingest.reading import read_file
 from ingest.scanning import Candidate, scan
 from ingest.snapshots import current_snapshot_id, write_snapshot
 from models.embedder import EmbedderProtocol
 from models.pool import EmbedderPool
 
+log = logging.getLogger("vraagbaak.indexing")
+
 
 @dataclass
 class SyncReport:
-    """What a sync did; ``errors`` holds every skipped file with its reason."""
+    """What a sync did; ``errors`` holds every skipped file with its reason, ``warnings``
+    every file indexed in part with what was left out."""
 
     files_total: int = 0
     files_done: int = 0
@@ -47,8 +60,9 @@ class SyncReport:
     snapshot_id: str | None = None
     snapshot_rebuilt: bool = False
     errors: list[dict[str, str]] = field(default_factory=list)
+    warnings: list[dict[str, str]] = field(default_factory=list)
 
-    def summary(self) -> dict[str, int | str | bool | None]:
+    def summary(self) -> dict[str, int | str | bool | list[dict[str, str]] | None]:
         return {
             "files_total": self.files_total,
             "added": self.added,
@@ -60,6 +74,7 @@ class SyncReport:
             "chunks_total": self.chunks_total,
             "snapshot_id": self.snapshot_id,
             "snapshot_rebuilt": self.snapshot_rebuilt,
+            "warnings": list(self.warnings),
         }
 
 
@@ -73,6 +88,7 @@ class _Pending:
     title: str
     drafts: list[ChunkDraft]
     existing_id: int | None
+    notes: tuple[str, ...]  # what of the file was left out under a limit
 
 
 @dataclass
@@ -81,18 +97,25 @@ class IndexingConfig:
     chunk_words: int = 160
     overlap_words: int = 30
     max_file_bytes: int = 25_000_000
-    pdf_timeout_s: float = 30.0
-    pdf_memory_mb: int = 1024
+    max_chunks_per_file: int = 3000
+    parse: ParseLimits = field(default_factory=ParseLimits)
     keep_snapshots: int = 2
     batch_chunks: int = 256  # chunks embedded and committed together
 
-
-def _sha256(path: Path) -> str:
-    digest = hashlib.sha256()
-    with path.open("rb") as fh:
-        for block in iter(lambda: fh.read(1 << 20), b""):
-            digest.update(block)
-    return digest.hexdigest()
+    @classmethod
+    def of(cls, index_dir: Path, settings: IngestSettings) -> IndexingConfig:
+        """The configuration ``settings`` describe (the one place that maps them)."""
+        return cls(
+            index_dir=index_dir, chunk_words=settings.chunk_words,
+            overlap_words=settings.overlap_words,
+            max_file_bytes=int(settings.max_file_mb * 1_000_000),
+            max_chunks_per_file=settings.max_chunks_per_file,
+            parse=ParseLimits(
+                timeout_s=settings.parse_timeout_s, memory_mb=settings.parse_memory_mb,
+                max_chars=settings.max_chars_per_file, max_pages=settings.max_pdf_pages,
+                max_inflated_bytes=int(settings.max_inflated_mb * 1_000_000),
+                max_compression_ratio=settings.max_compression_ratio),
+            keep_snapshots=settings.keep_snapshots, batch_chunks=settings.batch_chunks)
 
 
 class Indexer:
@@ -128,10 +151,14 @@ class Indexer:
                 coll.embedding_model = embedder.model_id
                 coll.content_version += 1
                 session.commit()
+            present = {c.rel for c in candidates}
+            # vanished files go first: a deleted playbook must not outlive a failing file
+            self._remove(session, coll, [doc_id for path, (doc_id, _) in known.items()
+                                         if path not in present], report)
             notify(report)
             seen: set[str] = set()
             pending: list[_Pending] = []
-            with DocumentLoader(self._config.pdf_timeout_s, self._config.pdf_memory_mb) as loader:
+            with DocumentLoader(self._config.parse) as loader:
                 for cand in candidates:
                     outcome = self._prepare(loader, coll, cand, known, report)
                     report.files_done += 1
@@ -144,55 +171,80 @@ class Indexer:
                             pending = []
                     notify(report)
                 self._flush(session, coll, embedder, pending, report)
-            gone = [doc_id for path, (doc_id, _) in known.items() if path not in seen]
-            if gone:
-                session.execute(delete(Document).where(Document.id.in_(gone)))
-                report.removed = len(gone)
-                coll.content_version += 1
-                session.commit()
+            # files that are there but could not be parsed: their old text is no longer theirs
+            self._remove(session, coll, [doc_id for path, (doc_id, _) in known.items()
+                                         if path in present and path not in seen], report)
             self._ensure_snapshot(session, coll, embedder, report)
             notify(report)
         return report
+
+    def _remove(self, session: Session, coll: Collection, doc_ids: list[int],
+                report: SyncReport) -> None:
+        if doc_ids:
+            session.execute(delete(Document).where(Document.id.in_(doc_ids)))
+            coll.content_version += 1
+            session.commit()
+            report.removed += len(doc_ids)
 
     def _prepare(self, loader: DocumentLoader, coll: Collection, cand: Candidate,
                  known: dict[str, tuple[int, str]], report: SyncReport,
                  ) -> _Pending | Literal["unchanged"] | None:
         """The file's new rows, "unchanged", or None when it was skipped (reason recorded)."""
         try:
-            sha = _sha256(cand.path)
-        except OSError:
-            report.errors.append({"path": cand.rel, "reason": "could not read file"})
-            return None
+            return self._load(loader, coll, cand, known, report)
+        except LoaderError as exc:
+            report.errors.append({"path": cand.rel, "reason": str(exc)})
+        except Exception as exc:  # a bug must cost this file, not the sync
+            log.exception("indexing %r of collection %s failed", cand.rel, coll.name)
+            report.errors.append({"path": cand.rel, "reason": f"could not be indexed "
+                                  f"({type(exc).__name__}); see the server log"})
+        return None
+
+    def _load(self, loader: DocumentLoader, coll: Collection, cand: Candidate,
+              known: dict[str, tuple[int, str]], report: SyncReport,
+              ) -> _Pending | Literal["unchanged"]:
+        # the bytes hashed are the bytes parsed, however the file changes meanwhile
+        data = read_file(cand.path, self._config.max_file_bytes)
+        sha = hashlib.sha256(data).hexdigest()
         existing = known.get(cand.rel)
         if existing and existing[1] == sha:
             report.unchanged += 1
             return "unchanged"
-        try:
-            doc = loader.load(cand.path)
-        except LoaderError as exc:
-            report.errors.append({"path": cand.rel, "reason": str(exc)})
-            return None
-        drafts = chunk_sections(
-            doc.sections,
-            collection=coll.name,
-            path=cand.rel,
-            title=doc.title,
-            chunk_words=self._config.chunk_words,
-            overlap_words=self._config.overlap_words,
-        )
+        doc = loader.load(cand.path, data)
+        limit = self._config.max_chunks_per_file
+        drafts = list(islice(iter_chunks(
+            doc.sections, collection=coll.name, path=cand.rel, title=doc.title,
+            chunk_words=self._config.chunk_words, overlap_words=self._config.overlap_words,
+        ), limit + 1))
+        notes = doc.notes
+        if len(drafts) > limit:
+            drafts = drafts[:limit]
+            notes += (f"chunks beyond the first {limit:,} left out",)
         if not drafts:
-            report.errors.append({"path": cand.rel, "reason": "no text found"})
-            return None
-        if existing:
-            report.changed += 1
-        else:
-            report.added += 1
-        return _Pending(cand, sha, doc.title, drafts, existing[0] if existing else None)
+            raise LoaderError("no text found")
+        return _Pending(cand, sha, doc.title, drafts, existing[0] if existing else None, notes)
 
     def _flush(self, session: Session, coll: Collection, embedder: EmbedderProtocol,
                pending: list[_Pending], report: SyncReport) -> None:
+        """Store a batch; if it will not commit, store its files one by one, so that only the
+        file at fault is lost (and keeps its previous version, if it had one)."""
         if not pending:
             return
+        try:
+            self._store(session, coll, embedder, pending, report)
+        except Exception as exc:
+            session.rollback()
+            if len(pending) > 1:
+                for item in pending:
+                    self._flush(session, coll, embedder, [item], report)
+                return
+            log.exception("storing %r of collection %s failed", pending[0].candidate.rel,
+                          coll.name)
+            report.errors.append({"path": pending[0].candidate.rel, "reason": f"could not be "
+                                  f"stored ({type(exc).__name__}); see the server log"})
+
+    def _store(self, session: Session, coll: Collection, embedder: EmbedderProtocol,
+               pending: list[_Pending], report: SyncReport) -> None:
         texts: dict[str, str] = {}
         for item in pending:
             for d in item.drafts:
@@ -208,7 +260,6 @@ class Indexer:
         todo = [h for h in texts if h not in reused]
         vectors = embedder.embed([texts[h] for h in todo])
         fresh = {h: vectors[i].astype(np.float32).tobytes() for i, h in enumerate(todo)}
-        report.chunks_embedded += len(todo)
         stale = [p.existing_id for p in pending if p.existing_id is not None]
         if stale:
             session.execute(delete(Document).where(Document.id.in_(stale)))
@@ -226,6 +277,10 @@ class Indexer:
             )
         coll.content_version += 1
         session.commit()
+        report.chunks_embedded += len(todo)
+        report.added += sum(1 for p in pending if p.existing_id is None)
+        report.changed += sum(1 for p in pending if p.existing_id is not None)
+        report.warnings.extend(_warnings(pending))
 
     def _ensure_snapshot(self, session: Session, coll: Collection, embedder: EmbedderProtocol,
                          report: SyncReport) -> None:
@@ -265,3 +320,8 @@ class Indexer:
         report.snapshot_id = meta.id
         report.snapshot_rebuilt = True
         report.chunks_total = len(rows)
+
+
+def _warnings(pending: Iterable[_Pending]) -> list[dict[str, str]]:
+    return [{"path": p.candidate.rel, "reason": f"indexed in part: {note}"}
+            for p in pending for note in p.notes]

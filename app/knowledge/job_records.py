@@ -21,6 +21,14 @@ class SkippedFile(BaseModel):
     reason: str
 
 
+class PartlyIndexedFile(BaseModel):
+    """A file the sync indexed only in part, and what it left out (pages, text or chunks past
+    a limit)."""
+
+    path: str = Field(description="Relative to the collection's folder.")
+    reason: str
+
+
 class JobProgress(BaseModel):
     files_done: int
     files_total: int
@@ -41,6 +49,8 @@ class SyncSummary(BaseModel):
     chunks_total: int = Field(description="Chunks in the new index.")
     snapshot_id: str | None
     snapshot_rebuilt: bool = Field(description="false: nothing changed, the index stayed.")
+    warnings: list[PartlyIndexedFile] = Field(
+        default_factory=list, description="Files indexed in part, and what was left out.")
 
 
 class Job(BaseModel):

@@ -59,8 +59,11 @@ class JobRunner(BackgroundJobs):
             session.commit()
             collection, actor = job.collection, job.requested_by or "system"
         write = self.progress(job_id)
+        seen = SyncReport()  # the sync's last progress, for a sync that then fails
 
         def progress(report: SyncReport) -> None:
+            nonlocal seen
+            seen = report
             write(files_total=report.files_total, files_done=report.files_done,
                   chunks=report.chunks_embedded, errors=list(report.errors))
 
@@ -71,7 +74,9 @@ class JobRunner(BackgroundJobs):
             # the audit line first: whoever sees the job finished finds it in the trail
             self._audit.record(actor, "reindex_finished", collection, job_id=job_id,
                                status="failed", message=message)
-            self.update(job_id, status="failed", message=message, finished_at=utcnow())
+            # the files skipped before the failure, even if the throttled progress missed them
+            self.update(job_id, status="failed", message=message, files_done=seen.files_done,
+                        errors=list(seen.errors), finished_at=utcnow())
             return None
         self._audit.record(actor, "reindex_finished", collection, job_id=job_id,
                            status="succeeded", **report.summary())

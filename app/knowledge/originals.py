@@ -3,7 +3,9 @@
 Only a document the index knows (a ``Document`` row of a collection the caller may read) is
 served, and only from inside its collection's folder: the stored relative path is resolved
 against the folder and refused if it lands outside it (a ``..`` or a symlink swapped in since
-the last index). Unknown, unreadable and escaped paths all get the same 404.
+the last index). Unknown, unreadable and escaped paths all get the same 404. A stored path is
+the display form of the file's name (``ingest.names``): a name that is not UTF-8 is found again
+through ``filesystem_name``.
 """
 
 from __future__ import annotations
@@ -17,6 +19,7 @@ from sqlalchemy.orm import Session, sessionmaker
 
 from app.core.errors import NotFound
 from app.knowledge.tables import Collection, Document
+from ingest.names import filesystem_name
 
 # what a browser may be given inline; anything else is a download
 INLINE = {".pdf": "application/pdf", ".md": "text/plain; charset=utf-8",
@@ -49,8 +52,10 @@ class OriginalDocuments:
             raise missing
         root = Path(row[0]).resolve()
         path = (root / row[1]).resolve()
+        if not path.is_file():
+            path = (root / filesystem_name(row[1])).resolve()
         if not path.is_relative_to(root) or not path.is_file():
             raise missing
         media = INLINE.get(path.suffix.lower())
-        return Original(path=path, filename=path.name,
+        return Original(path=path, filename=Path(row[1]).name,
                         media_type=media or "application/octet-stream", inline=media is not None)

@@ -3,7 +3,8 @@
 Word documents carry their structure in paragraph styles, so "Title" and "Heading 1".."Heading 9"
 open sections (Title counts as the level above Heading 1). Paragraphs and tables are read in
 body order, so a table lands in the section of the heading it sits under, as lines of
-``cell | cell | cell``.
+``cell | cell | cell``. The archive is checked against the inflation limits first
+(``ingest.loaders.archives``): python-docx inflates every member into memory.
 """
 
 from __future__ import annotations
@@ -17,6 +18,8 @@ from docx.table import Table
 from docx.text.paragraph import Paragraph
 
 from ..sections import LoadedDocument, LoaderError
+from .archives import check_archive
+from .limits import ParseLimits
 from .structure import SectionBuilder, clean_inline, readable_stem
 
 _HEADING_STYLE = re.compile(r"heading\s*([1-9])", re.IGNORECASE)
@@ -54,11 +57,13 @@ def _table_text(table: Table) -> str:
     return "\n".join(lines)
 
 
-def load_docx(data: bytes, path: Path) -> LoadedDocument:
+def load_docx(data: bytes, path: Path, limits: ParseLimits) -> LoadedDocument:
     if data.startswith(_OLE_MAGIC):
         raise LoaderError("not a DOCX file (legacy .doc format or password-protected?)")
     if not data.startswith(b"PK"):
         raise LoaderError("not a DOCX file")
+    check_archive(data, kind="DOCX", max_inflated_bytes=limits.max_inflated_bytes,
+                  max_compression_ratio=limits.max_compression_ratio)
     try:
         document = docx.Document(io.BytesIO(data))
     except Exception:

@@ -14,7 +14,9 @@ from pathlib import Path
 from ..sections import Section
 
 _SPACES = re.compile(r"[ \t\f\v\u00a0\u2000-\u200a\u202f\u205f\u3000]+")
-_CONTROL = re.compile(r"[\x00-\x08\x0b\x0e-\x1f\x7f]")
+# control characters, and lone surrogates (a declared "unicode_escape" charset, a PDF string)
+# that no UTF-8 encoder downstream (SQL, JSON, hashing) would accept
+_CONTROL = re.compile(r"[\x00-\x08\x0b\x0e-\x1f\x7f\ud800-\udfff]")
 _BLANK_RUNS = re.compile(r"\n{3,}")
 _ANY_SPACE = re.compile(r"\s+")
 

@@ -86,3 +86,17 @@ def test_progress_writes_are_throttled_but_the_last_is_forced() -> None:
     for done in range(1, 6):
         write(done=done, force=done == 5)
     assert written == [1, 5]  # the first at once, then nothing for a minute, then the last
+
+
+def test_a_job_that_fails_late_still_lists_the_files_it_skipped(
+        indexed: Services, kb: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+    (kb / "junk.md").write_bytes(b"\x00\x01binary")
+
+    def no_disk(*_args: object) -> None:
+        raise OSError(28, "No space left on device")
+
+    monkeypatch.setattr(indexed.indexer, "_ensure_snapshot", no_disk)
+    job = finished(indexed, indexed.jobs.start_reindex("kb", actor="admin").id)
+    assert job.status == "failed"
+    assert [(e.path, e.reason) for e in job.errors] == [("junk.md", "binary content, not text")]
+    assert job.progress.files_done == 4

@@ -1,4 +1,5 @@
-"""Fixtures for the loader tests: a loader that is always closed, and fixture-file factories."""
+"""Fixtures for the loader tests: a shared loader that is always closed, and fixture-file
+factories."""
 
 from __future__ import annotations
 
@@ -13,8 +14,9 @@ from ingest.loaders import DocumentLoader
 MakePdf = Callable[..., Path]
 
 
-@pytest.fixture
+@pytest.fixture(scope="session")
 def loader() -> Iterator[DocumentLoader]:
+    """One loader (and parse worker) for the whole session: a load has no state to leak."""
     with DocumentLoader() as document_loader:
         yield document_loader
 

@@ -7,7 +7,7 @@ from pathlib import Path
 
 import pytest
 
-from ingest.loaders import SUPPORTED_SUFFIXES, DocumentLoader, LoaderError
+from ingest.loaders import SUPPORTED_SUFFIXES, DocumentLoader, LoaderError, ParseLimits
 
 
 def test_supported_suffixes() -> None:
@@ -62,10 +62,10 @@ def test_directory_with_supported_suffix(loader: DocumentLoader, tmp_path: Path)
 
 
 def test_invalid_limits_and_repeated_close() -> None:
-    with pytest.raises(ValueError):
-        DocumentLoader(pdf_timeout_s=0)
-    with pytest.raises(ValueError):
-        DocumentLoader(pdf_memory_mb=-1)
+    with pytest.raises(ValueError, match="timeout_s"):
+        ParseLimits(timeout_s=0)
+    with pytest.raises(ValueError, match="memory_mb"):
+        ParseLimits(memory_mb=-1)
     loader = DocumentLoader()
     loader.close()
     loader.close()

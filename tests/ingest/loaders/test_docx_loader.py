@@ -1,8 +1,10 @@
-"""DOCX loader: heading styles build the heading path, tables are kept in document order."""
+"""DOCX loader: heading styles build the heading path, tables are kept in document order, and
+zip bombs are refused before anything inflates them."""
 
 from __future__ import annotations
 
 import io
+import time
 import zipfile
 from pathlib import Path
 
@@ -10,6 +12,8 @@ import docx
 import pytest
 
 from ingest.loaders import DocumentLoader, LoaderError
+from ingest.loaders.archives import check_archive
+from tests.ingest.hostile import zip_bomb_docx
 
 
 def _write_manual(path: Path, core_title: str = "") -> Path:
@@ -117,3 +121,48 @@ def test_damaged_docx(loader: DocumentLoader, tmp_path: Path, content: object, r
         loader.load(path)
     assert reason in str(info.value)
     assert str(tmp_path) not in str(info.value)
+
+
+def test_zip_bomb_is_refused_quickly_before_inflating(loader: DocumentLoader,
+                                                      tmp_path: Path) -> None:
+    bomb = zip_bomb_docx(tmp_path / "bomb.docx")  # word/document.xml: 1.1 GB of zeros
+    assert bomb.stat().st_size < 2_000_000
+    started = time.monotonic()
+    with pytest.raises(LoaderError) as info:
+        loader.load(bomb)
+    assert time.monotonic() - started < 5
+    # refused by the archive check, not by the parser hitting the worker's memory limit
+    assert str(info.value) == "DOCX would inflate to 1,154 MB, past the limit of 200 MB"
+    assert "Remote access manual" in loader.load(_write_manual(tmp_path / "ok.docx")).title
+
+
+def test_archive_limits_are_checked_in_that_order(tmp_path: Path) -> None:
+    bomb = zip_bomb_docx(tmp_path / "bomb.docx", inflated_mb=40).read_bytes()
+
+    def check(data: bytes, max_inflated: int, max_ratio: float = 200.0) -> None:
+        check_archive(data, kind="DOCX", max_inflated_bytes=max_inflated,
+                      max_compression_ratio=max_ratio)
+
+    with pytest.raises(LoaderError, match=r"^DOCX would inflate to 4\d MB, past the limit "
+                                          r"of 10 MB$"):
+        check(bomb, 10_000_000)
+    with pytest.raises(LoaderError, match=r"^DOCX member compressed 1,0\d\d:1, past the limit "
+                                          r"of 200:1 \(a zip bomb\?\)$"):
+        check(bomb, 100_000_000)
+    check(bomb, 100_000_000, max_ratio=2000.0)  # within both limits: inflated and counted
+    manual = _write_manual(tmp_path / "ok.docx").read_bytes()
+    check(manual, 10_000_000)
+    with pytest.raises(LoaderError, match=r"^corrupt or unreadable DOCX$"):
+        check(manual[: len(manual) // 2], 10_000_000)
+
+
+def test_zip_member_that_lies_about_its_size_is_not_inflated_past_it(tmp_path: Path) -> None:
+    bomb = bytearray(zip_bomb_docx(tmp_path / "bomb.docx", inflated_mb=40).read_bytes())
+    # declare 1 kB for the 40 MB member, in its local header and in the central directory
+    local = bomb.index(b"PK\x03\x04" + bytes(bomb[4:6]), bomb.index(b"word/document.xml") - 40)
+    central = bomb.index(b"PK\x01\x02", bomb.rindex(b"word/document.xml") - 60)
+    bomb[local + 22 : local + 26] = (1000).to_bytes(4, "little")
+    bomb[central + 24 : central + 28] = (1000).to_bytes(4, "little")
+    with pytest.raises(LoaderError, match=r"^corrupt or unreadable DOCX$"):
+        check_archive(bytes(bomb), kind="DOCX", max_inflated_bytes=10_000_000,
+                      max_compression_ratio=200)

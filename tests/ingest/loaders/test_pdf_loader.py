@@ -6,12 +6,13 @@ import multiprocessing
 import os
 import time
 from collections.abc import Callable, Iterator
+from dataclasses import replace
 from pathlib import Path
 
 import pytest
 from pypdf import PdfReader, PdfWriter
 
-from ingest.loaders import DocumentLoader, LoaderError
+from ingest.loaders import DocumentLoader, LoaderError, ParseLimits
 
 MakePdf = Callable[..., Path]  # the conftest fixture's factory
 
@@ -120,12 +121,12 @@ def test_empty_and_missing_pdf(pdf_loader: DocumentLoader, tmp_path: Path) -> No
 def test_timeout_kills_worker_and_pool_recovers(make_pdf: MakePdf) -> None:
     path = make_pdf("slow.pdf", FACTS)
     before = {child.pid for child in multiprocessing.active_children()}
-    with DocumentLoader(pdf_timeout_s=0.001) as loader:
+    with DocumentLoader(ParseLimits(timeout_s=0.001)) as loader:
         message = _error(loader, path)
         assert message == "PDF parsing took longer than 0.001s"
         # The stuck worker was killed, not left running.
         assert {child.pid for child in multiprocessing.active_children()} <= before
-        loader.pdf_timeout_s = 30.0
+        loader.limits = replace(loader.limits, timeout_s=30.0)
         assert [section.page for section in loader.load(path).sections] == [1, 2, 3]
         assert len(loader.load(path).sections) == 3  # and the new worker is reused
     assert {child.pid for child in multiprocessing.active_children()} <= before
@@ -145,6 +146,6 @@ def test_worker_that_died_between_pdfs_is_replaced(make_pdf: MakePdf) -> None:
 
 def test_memory_limit_is_enforced_in_the_worker(make_pdf: MakePdf) -> None:
     path = make_pdf("big.pdf", FACTS)
-    with DocumentLoader(pdf_memory_mb=32) as loader:
+    with DocumentLoader(ParseLimits(memory_mb=32)) as loader:
         message = _error(loader, path)
     assert "memory limit of 32 MiB" in message

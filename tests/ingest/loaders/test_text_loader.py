@@ -8,6 +8,7 @@ import pytest
 
 from ingest.loaders import DocumentLoader, LoadedDocument, LoaderError
 from ingest.loaders.textfile import decode_text
+from tests.ingest.hostile import random_high_bytes
 
 
 def _load(loader: DocumentLoader, tmp_path: Path, data: bytes,
@@ -60,3 +61,21 @@ def test_decode_text_rules() -> None:
 def test_text_without_content(loader: DocumentLoader, tmp_path: Path, data: bytes) -> None:
     with pytest.raises(LoaderError, match=r"^(no text found|binary content, not text)$"):
         _load(loader, tmp_path, data)
+
+
+def test_random_high_bytes_named_md_are_binary(loader: DocumentLoader, tmp_path: Path) -> None:
+    path = random_high_bytes(tmp_path / "notes.md")  # no NUL, no control byte at all
+    with pytest.raises(LoaderError, match=r"^binary content, not text$"):
+        loader.load(path)
+
+
+def test_legacy_and_damaged_text_still_decodes() -> None:
+    dutch = ("Het wachtwoord van het gastnetwerk verandert elke maandag; vraag het aan de "
+             "receptie. Prijs: € 3, café open tot één uur.\n") * 20
+    assert decode_text(dutch.encode("cp1252")) == dutch  # a few % of high bytes: cp1252
+    japanese = "ネットワークの設定を確認してください。" * 20
+    damaged = japanese.encode()[:30] + b"\xff" + japanese.encode()[30:]
+    assert decode_text(damaged) == japanese[:10] + "\ufffd" + japanese[10:]  # not mojibake
+    russian = "Пароль гостевой сети меняется каждый понедельник." * 4
+    with pytest.raises(LoaderError, match=r"^binary content, not text$"):
+        decode_text(russian.encode("cp1251"))  # cp1252 would only make it unreadable
