@@ -38,6 +38,7 @@ from app.review.webhooks import WebhookSender
 from models.embedder import EmbedderProtocol, SentenceTransformerEmbedder
 from models.llm import LlamaCppLLM, LLMProtocol, OpenAICompatibleLLM
 from models.pool import EmbedderPool
+from prompts.registry import PromptRegistry
 
 
 @dataclass
@@ -113,7 +114,7 @@ def build_services(settings: Settings, *, embedder: EmbedderProtocol | None = No
     search = SearchService(sessions, embedders, SnapshotStore(settings.index_dir),
                            settings.retrieval)
     audit = AuditLog(sessions)
-    prompts = PromptStore(sessions, audit)
+    prompts = PromptStore(sessions, audit, PromptRegistry(settings.prompt_library))
     prompts.seed()
     users = UserService(sessions)
     limits = RateLimits(chat=settings.auth.chat_rate, login=settings.auth.login_rate)

@@ -75,6 +75,15 @@ class LexicalIndex:
     def load(cls, directory: Path, language: str, size: int) -> LexicalIndex:
         return cls(bm25s.BM25.load(str(directory), show_progress=False), language, size)
 
+    def knows(self, word: str) -> bool:
+        """Whether the collection uses ``word`` (every stem of it, or of it written without
+        hyphens: "wifi" is known where the text says "Wi-Fi")."""
+        for form in dict.fromkeys((word, word.replace("-", ""))):
+            stems = tokenize([form], self.language)[0]
+            if stems and all(t in self._vocab for t in stems):
+                return True
+        return False
+
     def search(self, query: str, k: int) -> list[tuple[int, float]]:
         """Rows and BM25 scores, best first; only rows with a positive score."""
         tokens = [t for t in tokenize([query], self.language)[0] if t in self._vocab]

@@ -78,6 +78,11 @@ class LlamaCppLLM:
         self._threads = threads
         self._extra_buffer_types = extra_buffer_types
         self._llama: Any = None
+        # prompt tokens llama.cpp evaluated for the last answer: a prompt that starts like
+        # the one before it (the same system text) reuses that prefix's state from the KV
+        # cache, and only the rest is evaluated (llama-cpp-python keeps the longest common
+        # prefix of consecutive prompts)
+        self.last_prompt_tokens: int | None = None
 
     @property
     def model_id(self) -> str:
@@ -99,6 +104,11 @@ class LlamaCppLLM:
     def stream_chat(self, messages: Messages, *, max_tokens: int,
                     stop: Sequence[str] = ()) -> Iterator[str]:
         self.load()
+        import llama_cpp
+
+        context = self._llama._ctx.ctx
+        llama_cpp.llama_perf_context_reset(context)
+        self.last_prompt_tokens = None
         try:
             stream = self._llama.create_chat_completion(
                 messages=messages,
@@ -112,6 +122,7 @@ class LlamaCppLLM:
                 text = part["choices"][0].get("delta", {}).get("content")
                 if text:
                     yield text
+            self.last_prompt_tokens = int(llama_cpp.llama_perf_context(context).n_p_eval)
         except ValueError as exc:  # e.g. prompt longer than the context window
             raise ModelUnavailable(f"the model could not process the prompt: {exc}") from None
 

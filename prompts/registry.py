@@ -7,8 +7,8 @@ Files are never edited in place: a change is a new file with a higher version, s
 answer can name exactly the template that produced it.
 
 Retrieved text is data: it is inserted as a value (``str.format`` does not re-interpret it), and
-any ``</document>`` inside it is neutralised so a document cannot close its own delimiter and
-pose as instructions.
+any closing ``</document`` inside it (in any case or spacing) is neutralised so a document
+cannot close its own delimiter and pose as instructions.
 """
 
 from __future__ import annotations
@@ -67,21 +67,35 @@ class PromptTemplate:
     user: str
     context_item: str
     stop: tuple[str, ...] = ()
+    # 0: each retrieved chunk enters the prompt whole; n: only the sentences that bear on
+    # the question, n words in all (app.answering.evidence)
+    evidence_words: int = 0
+    # the shown answer leads with the documented sentence(s) and keeps only the model's
+    # supported sentences (app.answering.shown); False: the model's text as generated
+    evidence_first: bool = False
+    max_tokens: int = 0  # a cap on generated tokens below the server's; 0: the server's
     # what a version must pass before it may serve by default: {"set", "min", "max"}
     gate: dict[str, Any] = field(default_factory=dict, compare=False, hash=False)
+    # the file's [release] table: ``production = true`` when the version passed its gate
+    # before it shipped (the run's summary beside it); a new database serves it at once
+    release: dict[str, Any] = field(default_factory=dict, compare=False, hash=False)
 
     def fields(self) -> dict[str, Any]:
         """The template's text fields, as stored in the database."""
         return {"description": self.description, "system": self.system, "user": self.user,
-                "context_item": self.context_item, "stop": list(self.stop)}
+                "context_item": self.context_item, "stop": list(self.stop),
+                "evidence_words": self.evidence_words, "evidence_first": self.evidence_first,
+                "max_tokens": self.max_tokens}
 
     @property
     def ref(self) -> str:
         return f"{self.id}@{self.version}"
 
     def render(self, question: str, chunks: Sequence[ContextChunk],
-               **variables: str) -> list[dict[str, str]]:
-        """Chat messages with the chunks numbered from 1 in the given order.
+               numbers: Sequence[int] | None = None, **variables: str) -> list[dict[str, str]]:
+        """Chat messages with the chunks numbered from 1 in the given order, or with
+        ``numbers`` (the retrieved chunks' numbers when only some of them enter the prompt,
+        as passages: a chunk's ``text`` may be the sentences chosen from it).
 
         ``variables`` fill the template's other fields (a customer reply's ``customer_name``,
         ``language``, ``tone``); like the chunks, they are values, never re-interpreted.
@@ -91,15 +105,24 @@ class PromptTemplate:
                 n=n,
                 title=_attr(chunk.title),
                 heading=_attr(chunk.heading),
-                text=chunk.text.replace("</document>", "</ document>"),
+                text=defuse(chunk.text),
             )
-            for n, chunk in enumerate(chunks, start=1)
+            for n, chunk in zip(numbers or range(1, len(chunks) + 1), chunks, strict=True)
         )
         return [
             {"role": "system", "content": self.system},
             {"role": "user", "content": self.user.format(context=context, question=question,
                                                           **variables)},
         ]
+
+
+_CLOSING = re.compile(r"<\s*/\s*document", re.IGNORECASE)
+
+
+def defuse(text: str) -> str:
+    """Document text that cannot close its delimiter, in any spelling (``</DOCUMENT>``,
+    ``</document >``, ``< /document>``)."""
+    return _CLOSING.sub("‹/document", text)  # no '<': nothing left to read as a tag
 
 
 def _attr(value: str) -> str:
@@ -122,6 +145,10 @@ class PromptRegistry:
                 context_item=str(data["context_item"]),
                 stop=tuple(str(s) for s in data.get("stop", ())),
                 gate=dict(data.get("gate", {})),
+                evidence_words=int(data.get("evidence_words", 0)),
+                evidence_first=bool(data.get("evidence_first", False)),
+                max_tokens=int(data.get("max_tokens", 0)),
+                release=dict(data.get("release", {})),
             )
             key = (template.id, template.version)
             if key in self._templates:

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import shutil
 from collections.abc import Iterator
 from pathlib import Path
 
@@ -85,3 +86,25 @@ def db_settings(request: pytest.FixtureRequest, tmp_path: Path) -> Iterator[Sett
     finally:
         if name:
             drop_pg_database(name)
+
+
+@pytest.fixture(scope="session")
+def first_versions(tmp_path_factory: pytest.TempPathFactory) -> Path:
+    """A prompt library of the shipped first versions only (answer@1, customer_reply@1)."""
+    from prompts.registry import LIBRARY
+
+    library = tmp_path_factory.mktemp("prompt-library")
+    for path in LIBRARY.glob("*.v1.toml"):
+        shutil.copy(path, library)
+    return library
+
+
+@pytest.fixture(scope="module")
+def one_version_library(first_versions: Path) -> Iterator[Path]:
+    """For tests of the governance itself (new versions, promotion, rollback): every
+    ``Settings`` made in the module seeds only the first versions, so the tests make their
+    own answer@2 instead of meeting the shipped one. (Module scope: servers started once per
+    module must see it too.)"""
+    with pytest.MonkeyPatch.context() as patch:
+        patch.setenv("VRAAGBAAK_PROMPT_LIBRARY", str(first_versions))
+        yield first_versions

@@ -164,7 +164,7 @@ def test_demo_retrieval_stays_at_the_stored_baseline(demo_settings: Settings) ->
     finally:
         services.close()
     assert run.status == "succeeded", run.message
-    assert run.summary["questions"] == 108 and run.prompt == "answer@1"
+    assert run.summary["questions"] == 108 and run.prompt == "answer@2"
     assert gate_failures(load_baseline(BASELINES / "demo.json"), run.summary) == []
 
 
@@ -211,3 +211,65 @@ def test_an_eval_run_with_the_real_model_scores_every_metric(demo_settings: Sett
     assert s["evidence_coverage"] >= s["key_fact_coverage"]  # quotes carry facts
     assert all(r["answer_id"] for r in run.results)
     assert "<svg" in html and "demo-001" in html
+
+
+# -- evidence-first answers, follow-ups, the prefix cache, Dutch (issue 15) -----------------
+
+def test_the_readme_question_is_answered_with_the_right_code_and_meaning(
+        api: TestClient) -> None:
+    body = api.post("/v1/chat", json={"question": "What does VPN error NWL-VPN-809 mean?",
+                                      "collections": ["demo"]}).json()
+    assert body["prompt"] == "answer@2" and not body["refused"]
+    shown = [s for s in body["sentences"] if s["shown"]]
+    assert shown[0]["source"] == "quoted"  # the documented sentence leads
+    assert "NWL-VPN-809" in body["answer"] and "certificate expired" in body["answer"]
+    assert "it/vpn-troubleshooting.md" in {c["document"] for c in body["citations"]}
+    # nothing the support check did not pass is shown, and the raw text is kept beside it
+    assert all(s["supported"] for s in shown)
+    hidden = [s["text"] for s in body["sentences"] if not s["shown"]]
+    assert all(text not in body["answer"] for text in hidden)
+    assert body["generated"] and len(body["answer"].split()) <= 90
+
+
+def test_a_follow_up_is_searched_with_the_thread_it_belongs_to(api: TestClient) -> None:
+    thread = api.post("/v1/conversations", json={"title": "VPN"}).json()["conversation_id"]
+    first = api.post("/v1/chat", json={"question": "What does VPN error NWL-VPN-809 mean?",
+                                       "conversation_id": thread}).json()
+    assert not first["refused"]
+    follow = api.post("/v1/chat", json={"question": "And how do I fix it?",
+                                        "conversation_id": thread}).json()
+    assert not follow["refused"], follow
+    assert "it/vpn-troubleshooting.md" in {c["document"] for c in follow["citations"]}
+    # the same words outside the thread have nothing to go on
+    alone = api.post("/v1/chat", json={"question": "And how do I fix it?"}).json()
+    assert "it/vpn-troubleshooting.md" not in {c["document"] for c in alone["citations"]}
+
+
+def test_the_prompt_prefix_is_reused_from_the_previous_answer(api: TestClient) -> None:
+    question = {"question": "How long do we keep the monthly backups?", "collections": ["demo"]}
+    # after a customer reply (another system text) the whole prompt is evaluated ...
+    api.post("/v1/drafts", json={"question": "My VPN shows NWL-VPN-809.",
+                                 "collections": ["demo"]})
+    cold = api.post("/v1/chat", json=question).json()["latency_ms"]
+    # ... after an answer with the same system text only what differs from it
+    api.post("/v1/chat", json={"question": "What does VPN error NWL-VPN-809 mean?",
+                               "collections": ["demo"]})
+    warm = api.post("/v1/chat", json=question).json()["latency_ms"]
+    assert warm["prompt_tokens"] < cold["prompt_tokens"] - 40, (cold, warm)
+
+
+def test_dutch_in_dutch_out_and_an_echo_is_not_an_answer(api: TestClient) -> None:
+    question = ("Hoe lang kan een consument een retourlabel gebruiken nadat het is "
+                "aangemaakt?")
+    body = api.post("/v1/chat", json={"question": question,
+                                      "collections": ["demo-nl"]}).json()
+    assert not body["refused"], body
+    assert body["sentences"][0]["source"] == "quoted"
+    assert body["citations"][0]["document"] == "retourbeleid.md"
+    for s in body["sentences"]:  # the question said back never counts as supported
+        if s["text"].rstrip("?. ").lower() in question.lower():
+            assert not s["supported"] and not s["shown"]
+    refused = api.post("/v1/chat", json={"question": "Wat betekent storingscode ZX-4711?",
+                                         "collections": ["demo-nl"]}).json()
+    assert refused["refused"] and refused["answer"].startswith("Dat weet ik niet")
+    assert "ZX-4711" in refused["answer"]

@@ -7,7 +7,9 @@ that don't exist and state facts its sources don't hold:
   any other marker is removed from the text.
 - Each answer sentence is marked supported when its content words are mostly found in its
   cited evidence and every number or code in it (``NWL-VPN-809``, ``25 MB``) appears there
-  verbatim: numbers are where small models invent. A sentence without a marker is checked
+  verbatim: numbers are where small models invent. A sentence that only says the question
+  back (every term of it is the question's) is never supported, in any language: its words
+  are in the evidence because the question's are. A sentence without a marker is checked
   against every given chunk; if one supports it, that citation is added as ``inferred``.
 - For each cited chunk, the quote is its sentence closest (by embedding) to the question and
   the answer sentences citing it: the reader sees the documented words, not a paraphrase.
@@ -38,7 +40,8 @@ QUOTE_MAX_CHARS = 400
 Embedders = Callable[[str | None], EmbedderProtocol]
 """A collection's embedding model setting (None: the server default) -> the model; in the
 app ``EmbedderPool.get``."""
-_IDK = re.compile(r"\b(i do not know|i don'?t know|not (?:in|covered by) the documents)\b", re.I)
+_IDK = re.compile(r"\b(i do not know|i don'?t know|not (?:in|covered by) the documents"
+                  r"|weet ik (?:het )?niet|ik weet het niet)\b", re.I)
 
 
 @dataclass
@@ -106,26 +109,7 @@ def ground(answer: str, question: str, chunks: Sequence[Hit],
     collection's embedding model (``embedders`` maps a collection's setting to the model):
     a question over an English and a Dutch collection must not stem Dutch with English rules.
     """
-    text, dropped = clean_citations(answer, len(chunks))
-    result = GroundedAnswer(text=text, dropped_markers=dropped,
-                            says_unknown=bool(_IDK.search(text)))
-    for raw in split_sentences(text):
-        cited = sorted({int(x) for m in CITATION_MARKER.finditer(raw) for x in re.split(r"\s*,\s*",
-                                                                                  m.group(1))})
-        plain = CITATION_MARKER.sub("", raw).strip()
-        if not plain:
-            continue
-        if cited:
-            evidence = [chunks[n - 1].text for n in cited]
-            languages = dict.fromkeys(chunks[n - 1].language for n in cited)
-            ok = any(is_supported(plain, evidence, language) for language in languages)
-            result.sentences.append(CheckedSentence(plain, cited, ok))
-            continue
-        best = next((n for n, c in enumerate(chunks, start=1)
-                     if is_supported(plain, [c.text], c.language)), None)
-        result.sentences.append(
-            CheckedSentence(plain, [best] if best else [], best is not None, inferred=bool(best))
-        )
+    result = check(answer, question, chunks)
     explicit = {n for s in result.sentences if not s.inferred for n in s.citations}
     inferred = {n for s in result.sentences if s.inferred for n in s.citations} - explicit
     targets = [" ".join([question, *(s.text for s in result.sentences if n in s.citations)])
@@ -141,6 +125,41 @@ def ground(answer: str, question: str, chunks: Sequence[Hit],
     for n in sorted(explicit | inferred):
         result.citations.append(CitedChunk(n=n, hit=chunks[n - 1], inferred=n in inferred,
                                          quote=quotes[n][1]))
+    return result
+
+
+def check(answer: str, question: str, chunks: Sequence[Hit]) -> GroundedAnswer:
+    """Validate the citations of ``answer`` and mark each sentence's support, without
+    picking quotes (an evidence-first answer quotes from its evidence instead)."""
+    text, dropped = clean_citations(answer, len(chunks))
+    result = GroundedAnswer(text=text, dropped_markers=dropped,
+                            says_unknown=bool(_IDK.search(text)))
+    asked: dict[str, set[str]] = {}
+
+    def echoes(sentence: str, language: str) -> bool:
+        if language not in asked:
+            asked[language] = set(tokenize([question], language)[0])
+        return set(tokenize([sentence], language)[0]) <= asked[language]
+
+    for raw in split_sentences(text):
+        cited = sorted({int(x) for m in CITATION_MARKER.finditer(raw) for x in re.split(r"\s*,\s*",
+                                                                                  m.group(1))})
+        plain = CITATION_MARKER.sub("", raw).strip()
+        if not plain:
+            continue
+        if cited:
+            evidence = [chunks[n - 1].text for n in cited]
+            languages = dict.fromkeys(chunks[n - 1].language for n in cited)
+            ok = any(is_supported(plain, evidence, language)
+                     and not echoes(plain, language) for language in languages)
+            result.sentences.append(CheckedSentence(plain, cited, ok))
+            continue
+        best = next((n for n, c in enumerate(chunks, start=1)
+                     if is_supported(plain, [c.text], c.language)
+                     and not echoes(plain, c.language)), None)
+        result.sentences.append(
+            CheckedSentence(plain, [best] if best else [], best is not None, inferred=bool(best))
+        )
     return result
 
 

@@ -37,6 +37,7 @@ class TokenStream:
     first_token_at: float | None = None
     finished_at: float | None = None
     token_count: int = 0
+    prompt_tokens: int | None = None  # evaluated for this answer (a reused prefix is not)
 
     def cancel(self) -> None:
         self.cancelled.set()
@@ -110,6 +111,7 @@ class LLMWorker:
                     stream._tokens.put(text)
                     if stream.cancelled.is_set():
                         break
+                stream.prompt_tokens = getattr(self.llm, "last_prompt_tokens", None)
                 stream._tokens.put(_END)
             except ModelError as exc:
                 stream._tokens.put(Unavailable(str(exc), code="llm_unavailable"))

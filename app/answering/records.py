@@ -8,6 +8,8 @@ so the JSON on the wire is what the record holds.
 
 from __future__ import annotations
 
+from typing import Literal
+
 from pydantic import BaseModel, Field
 
 from app.answering import tables
@@ -28,12 +30,17 @@ class Citation(BaseModel):
 
 
 class Sentence(BaseModel):
-    """One generated sentence and whether its cited evidence supports it."""
+    """One sentence of the answer: quoted from a chunk, or generated and checked against what
+    it cites. A generated sentence the agent was not shown keeps ``shown`` False and says why."""
 
     text: str
     supported: bool
     citations: list[int] = Field(default_factory=list)
     inferred: bool = False
+    source: Literal["quoted", "generated"] = Field(
+        "generated", description="quoted: verbatim from the cited chunk; generated: the model's.")
+    shown: bool = Field(True, description="Part of the shown answer.")
+    why_hidden: str = Field("", description="Why a generated sentence was not shown.")
 
 
 class RetrievedChunk(BaseModel):
@@ -51,7 +58,9 @@ class Answer(BaseModel):
     """The public view of one answer."""
 
     answer_id: str
-    answer: str
+    answer: str = Field(description="The shown answer: documented sentences first, then the "
+                        "model's supported ones (see sentences).")
+    generated: str = Field("", description="The model's text as generated, before checking.")
     citations: list[Citation]
     sentences: list[Sentence]
     refused: bool
@@ -59,7 +68,8 @@ class Answer(BaseModel):
     model: str
     latency_ms: dict[str, float | int] = Field(
         description="retrieval, queue_wait, first_token, generation, total (ms, floats) and "
-                    "tokens (an int count).")
+                    "tokens and prompt_tokens (int counts: generated, and prompt tokens "
+                    "evaluated, which leaves out a prefix reused from the previous answer).")
 
     @classmethod
     def of(cls, record: tables.Answer) -> Answer:
@@ -93,6 +103,7 @@ def _public(record: tables.Answer) -> dict[str, object]:
     return {
         "answer_id": record.id,
         "answer": record.answer,
+        "generated": record.generated or "",
         "citations": record.citations,
         "sentences": record.sentences,
         "refused": record.refused,

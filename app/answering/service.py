@@ -1,5 +1,9 @@
 """Answer a question: retrieve, gate, prompt, generate on the LLM worker, ground, store.
 
+The refusal gate is ``app.answering.refusals``; the evidence the prompt gets and the shown
+answer are the prompt version's choice (``evidence_words``, ``evidence_first``: whole chunks
+and the model's text for ``answer@1``, passages and an evidence-first answer for ``answer@2``).
+
 Every front door (``/v1/chat``, ``/v1/chat/completions``, ``vraagbaak ask``, drafts, eval runs)
 calls ``stream``, which runs the steps ``prepare`` -> ``start`` at once and leaves ``finish``
 (grounding and the stored record) to the end of the returned ``AnswerStream``; ``answer`` is
@@ -11,18 +15,22 @@ nothing. Answers leave the service as the typed models of ``app.answering.record
 from __future__ import annotations
 
 import copy
-import re
 import time
 import uuid
 from collections.abc import Collection as Names
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
 from typing import Protocol
 
+from sqlalchemy import select
 from sqlalchemy.orm import Session, sessionmaker
 
-from app.answering.grounding import GroundedAnswer, ground
+from app.answering.evidence import Evidence, gather
+from app.answering.grounding import GroundedAnswer, check, ground
 from app.answering.llm_worker import LLMWorker, TokenStream
 from app.answering.records import Answer, AnswerDetail, Citation, RetrievedChunk, Sentence
+from app.answering.refusals import missing_code, missing_subject
+from app.answering.refusals import refusal as refused_as
+from app.answering.shown import ShownAnswer, compose
 from app.answering.streaming import AnswerStream
 from app.answering.tables import Answer as AnswerRecord
 from app.audit.log import AuditLog
@@ -38,20 +46,36 @@ from prompts.zones import SERVING_ZONES
 class PromptSource(Protocol):
     def get(self, ref: str, *, zones: Names[str] = SERVING_ZONES) -> PromptTemplate: ...
 
-REFUSAL = "I don't know: the documents in {names} don't cover this question."
-REFUSAL_CODE = "I don't know: the documents in {names} don't mention {code}."
-# error codes, policy ids, ticket templates: NWL-VPN-809, P-203, SEC-07, KS-12
-_CODE = re.compile(r"\b[A-Za-z]+(?:-[A-Za-z0-9]+)*-\d+[A-Za-z0-9]*\b")
+HISTORY_TURNS = 2  # earlier turns of a conversation the prompt gets
+HISTORY_WORDS = 60  # of each earlier answer
+FOLLOW_UP_WORDS = 8  # a question this short is searched together with the one before it
 
 
-def missing_code(question: str, hits: list[Hit]) -> str | None:
-    """A code the question names that none of the retrieved chunks contains.
+@dataclass(frozen=True)
+class Turn:
+    """An earlier question of the conversation and the answer shown for it."""
 
-    Asked about an error code the documents don't have, a model will happily describe a
-    similar one; refusing is the only honest answer.
-    """
-    haystack = " ".join(f"{h.title} {h.heading} {h.text}" for h in hits).lower()
-    return next((c for c in _CODE.findall(question) if c.lower() not in haystack), None)
+    question: str
+    answer: str
+
+
+def follow_up_query(question: str, history: list[Turn]) -> str:
+    """What to search for: a short follow-up ("and on a Mac?") with the question before it,
+    anything longer as it stands (a new subject must not drag the old one along)."""
+    if history and len(question.split()) <= FOLLOW_UP_WORDS:
+        return f"{history[-1].question} {question}"
+    return question
+
+
+def history_messages(history: list[Turn]) -> list[dict[str, str]]:
+    """The earlier turns as chat messages, each answer cut to ``HISTORY_WORDS`` words."""
+    messages = []
+    for turn in history[-HISTORY_TURNS:]:
+        words = turn.answer.split()
+        answer = " ".join(words[:HISTORY_WORDS]) + (" …" if len(words) > HISTORY_WORDS else "")
+        messages += [{"role": "user", "content": turn.question},
+                     {"role": "assistant", "content": answer}]
+    return messages
 
 
 @dataclass
@@ -67,6 +91,7 @@ class Prepared:
     refused: bool
     refusal: str = ""
     messages: list[dict[str, str]] = field(default_factory=list)
+    evidence: Evidence | None = None
     started: float = field(default_factory=time.perf_counter)
     retrieval_ms: float = 0.0
 
@@ -107,29 +132,47 @@ class AnswerService:
     def prepare(self, question: str, collections: list[str], *, allowed: Names[str],
                 asker: Principal, prompt: str = "answer",
                 variables: dict[str, str] | None = None,
-                zones: Names[str] = SERVING_ZONES, k: int | None = None) -> Prepared:
+                zones: Names[str] = SERVING_ZONES, k: int | None = None,
+                history: list[Turn] | None = None) -> Prepared:
         """Retrieve and decide whether to refuse. ``prompt`` is an id (its production
         version) or ``id@version`` from one of ``zones``; ``k`` overrides the number of
-        chunks put into the prompt. (An eval run's retrieval-only pass stops here.)"""
+        chunks put into the prompt; ``history`` are the conversation's earlier turns.
+        (An eval run's retrieval-only pass stops here.)"""
         question = self.validate_question(question)
         template = self._prompts.get(prompt, zones=zones)
         started = time.perf_counter()
-        result = self._search.search(question, collections, allowed=allowed,
+        history = history or []
+        query = follow_up_query(question, history)
+        result = self._search.search(query, collections, allowed=allowed,
                                      k=k or self._settings.retrieval.context_chunks)
         names = list(result.snapshot_ids)
         listed = ", ".join(names) or "no collection"
         refusal = ""
+        evidence = None
+        languages = [v.language for v in result.vocabularies]
         if not result.hits or result.best_dense < self._settings.retrieval.min_dense_score:
-            refusal = REFUSAL.format(names=listed)
+            refusal = refused_as("none", languages, listed)
         elif code := missing_code(question, result.candidates):
-            refusal = REFUSAL_CODE.format(names=listed, code=code)
+            refusal = refused_as("missing", languages, listed, code)
+        else:
+            evidence = gather(query, result.hits, self._embedders.get)
+            if word := missing_subject(query, evidence, result.knows, self._embedders.get):
+                refusal = refused_as("missing", languages, listed, word)
         prepared = Prepared(asker=asker, question=question, collections=names, retrieval=result,
                             template=template, refused=bool(refusal), refusal=refusal,
-                            started=started,
+                            started=started, evidence=evidence,
                             retrieval_ms=(time.perf_counter() - started) * 1000)
         if not prepared.refused:
+            chunks: list[Hit] = result.hits
+            numbers = None
+            if evidence is not None and template.evidence_words:
+                passages = evidence.passages(template.evidence_words)
+                numbers = list(passages)
+                chunks = [replace(result.hits[n - 1], text=text) for n, text in passages.items()]
             try:
-                prepared.messages = template.render(question, result.hits, **(variables or {}))
+                system, user = template.render(question, chunks, numbers,
+                                               **(variables or {}))
+                prepared.messages = [system, *history_messages(history), user]
             except KeyError as exc:
                 raise InvalidInput(f"prompt {template.ref} needs the field {exc}",
                                    code="prompt_field_missing") from None
@@ -142,7 +185,7 @@ class AnswerService:
         """
         if prepared.refused:
             return None
-        cap = self._settings.llm.max_answer_tokens
+        cap = min(self._settings.llm.max_answer_tokens, prepared.template.max_tokens or 1 << 30)
         return self._worker.submit(prepared.messages,
                                    max_tokens=min(max_tokens or cap, cap),
                                    stop=prepared.template.stop)
@@ -151,18 +194,24 @@ class AnswerService:
                asker: Principal, prompt: str = "answer", channel: str = "chat",
                variables: dict[str, str] | None = None, zones: Names[str] = SERVING_ZONES,
                k: int | None = None, max_tokens: int | None = None,
-               conversation_id: str | None = None) -> AnswerStream:
+               conversation_id: str | None = None,
+               history: list[Turn] | None = None) -> AnswerStream:
         """Answer a question: the one path every front door takes.
 
         ``conversation_id`` files the answer in one of the asker's threads (check it first
-        with ``ConversationService.touch``: a thread of someone else is a 404 there).
+        with ``ConversationService.touch``: a thread of someone else is a 404 there); its
+        earlier turns are the ``history`` unless one is given (the OpenAI endpoint passes
+        the client's messages).
 
         Retrieval, the refusal gate and queueing happen now, so ``InvalidInput``,
         ``NotFound`` and ``Busy`` are raised by this call, before anything is streamed;
         iterating the result yields the tokens and then the stored ``Answer``.
         """
+        if history is None and conversation_id is not None:
+            history = self.thread(conversation_id)
         prepared = self.prepare(question, collections, allowed=allowed, asker=asker,
-                                prompt=prompt, variables=variables, zones=zones, k=k)
+                                prompt=prompt, variables=variables, zones=zones, k=k,
+                                history=history)
         tokens = self.start(prepared, max_tokens=max_tokens)
         return AnswerStream(prepared, tokens,
                             lambda text: self.finish(prepared, text, tokens, channel=channel,
@@ -180,17 +229,19 @@ class AnswerService:
     def finish(self, prepared: Prepared, text: str, stream: TokenStream | None, *,
                channel: str = "chat", conversation_id: str | None = None) -> Answer:
         """Ground the generated text, store the answer record, return its public view."""
+        evidence_first = prepared.template.evidence_first and prepared.evidence is not None
+        shown = None
         if prepared.refused or stream is None:
             grounded = GroundedAnswer(text=prepared.refusal)
+        elif evidence_first and prepared.evidence is not None:  # quotes from the evidence
+            grounded = check(text, prepared.question, prepared.context)
+            shown = compose(prepared.evidence, grounded.sentences)
         else:
             grounded = ground(text, prepared.question, prepared.context, self._embedders.get)
         total_ms = (time.perf_counter() - prepared.started) * 1000
-        citations = [Citation(n=c.n, chunk_id=c.hit.chunk_id, collection=c.hit.collection,
-                              document=c.hit.document, title=c.hit.title,
-                              heading=c.hit.heading, page=c.hit.page, quote=c.quote,
-                              inferred=c.inferred) for c in grounded.citations]
-        sentences = [Sentence(text=s.text, supported=s.supported, citations=s.citations,
-                              inferred=s.inferred) for s in grounded.sentences]
+        citations, sentences = self._parts(prepared, grounded, shown)
+        if shown is not None:
+            grounded.text = shown.text
         retrieved = [RetrievedChunk(n=n, chunk_id=h.chunk_id, collection=h.collection,
                                     score=round(h.score, 6), dense=h.dense_score,
                                     lexical=h.lexical_score)
@@ -208,6 +259,7 @@ class AnswerService:
             model_id=self._worker.llm.model_id,
             snapshot_ids=dict(prepared.retrieval.snapshot_ids),
             answer=grounded.text,
+            generated="" if stream is None else text,
             citations=[c.model_dump() for c in citations],
             sentences=[s.model_dump() for s in sentences],
             refused=prepared.refused,
@@ -223,6 +275,46 @@ class AnswerService:
             retrieved=[h.chunk_id for h in prepared.retrieval.hits],
             cited=[c.chunk_id for c in citations], refused=record.refused)
         return Answer.of(record)
+
+    def thread(self, conversation_id: str) -> list[Turn]:
+        """The conversation's last ``HISTORY_TURNS`` turns, oldest first."""
+        with self._sessions() as session:
+            rows = session.execute(
+                select(AnswerRecord.question, AnswerRecord.answer)
+                .where(AnswerRecord.conversation_id == conversation_id)
+                .order_by(AnswerRecord.created_at.desc()).limit(HISTORY_TURNS)).all()
+        return [Turn(q, a) for q, a in reversed(rows)]
+
+    @staticmethod
+    def _parts(prepared: Prepared, grounded: GroundedAnswer, shown: ShownAnswer | None
+               ) -> tuple[list[Citation], list[Sentence]]:
+        """The citations and sentences of the record: the model's as grounded, or those of
+        the evidence-first answer (a quoted chunk is quoted with the sentence shown; a chunk
+        only a hidden sentence cited is not listed)."""
+        hits = prepared.context
+        if shown is None:
+            by_chunk = {c.n: (c.quote, c.inferred) for c in grounded.citations}
+            sentences = [Sentence(text=s.text, supported=s.supported, citations=s.citations,
+                                  inferred=s.inferred) for s in grounded.sentences]
+        else:
+            model_cited = {n for s in grounded.sentences if not s.inferred for n in s.citations}
+            evidence = prepared.evidence
+            citing = {n: " ".join(s.text for s in shown.sentences if s.shown and n in s.citations)
+                      for n in shown.cited}
+            by_chunk = {n: (shown.quotes.get(n)
+                            or (evidence.closest_in(n, citing[n]) if evidence else "")
+                            or hits[n - 1].text[:400], n not in model_cited)
+                        for n in sorted(shown.cited)}
+            sentences = [Sentence(text=s.text, supported=s.supported, citations=s.citations,
+                                  inferred=s.inferred, source=s.source,
+                                  shown=s.shown, why_hidden=s.why_hidden)
+                         for s in shown.sentences]
+        citations = [Citation(n=n, chunk_id=hits[n - 1].chunk_id,
+                              collection=hits[n - 1].collection, document=hits[n - 1].document,
+                              title=hits[n - 1].title, heading=hits[n - 1].heading,
+                              page=hits[n - 1].page, quote=quote, inferred=inferred)
+                     for n, (quote, inferred) in by_chunk.items()]
+        return citations, sentences
 
     def get(self, answer_id: str, *, readable: Names[str], viewer: Principal,
             audit: bool = True) -> AnswerDetail:
@@ -250,6 +342,8 @@ def latency(prepared: Prepared, stream: TokenStream | None,
         if stream.finished_at is not None:
             figures["generation"] = round((stream.finished_at - stream.started_at) * 1000, 1)
         figures["tokens"] = stream.token_count
+        if stream.prompt_tokens is not None:
+            figures["prompt_tokens"] = stream.prompt_tokens
     figures["total"] = round(total_ms, 1)
     return figures
 

@@ -29,7 +29,9 @@ class Answer(Base):
     prompt_version: Mapped[int] = mapped_column(Integer)
     model_id: Mapped[str] = mapped_column(String(200))
     snapshot_ids: Mapped[dict[str, Any]] = mapped_column(JSON)
-    answer: Mapped[str] = mapped_column(Text)
+    answer: Mapped[str] = mapped_column(Text)  # what the asker was shown
+    # the model's text as it came out; "" for a refusal the model was never asked about
+    generated: Mapped[str] = mapped_column(Text, default="", server_default="")
     citations: Mapped[list[dict[str, Any]]] = mapped_column(JSON)
     sentences: Mapped[list[dict[str, Any]]] = mapped_column(JSON)
     refused: Mapped[bool] = mapped_column(Boolean, default=False)

@@ -30,6 +30,8 @@ from pydantic_settings import BaseSettings, SettingsConfigDict
 from sqlalchemy.engine import make_url
 from sqlalchemy.exc import ArgumentError
 
+from prompts.registry import LIBRARY
+
 
 def shown_url(url: str) -> str:
     """A database URL fit to show or log: SQLAlchemy's own rendering with the password as
@@ -194,6 +196,9 @@ class Settings(BaseSettings):
     data_dir: Path = Field(
         Path("data"), description="Holds the SQLite file, index snapshots and job logs."
     )
+    prompt_library: Path = Field(
+        LIBRARY, description="Folder of prompt files (*.toml) seeded into the governed "
+        "prompt library; the shipped one by default.")
     database_url: str = Field(
         "",
         description="SQLAlchemy URL; empty means SQLite (WAL) at DATA_DIR/vraagbaak.db. "

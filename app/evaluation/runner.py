@@ -59,9 +59,11 @@ def run_question(q: EvalQuestion, config: RunConfig, *, search: SearchService,
             "refused": answer.refused, "prompt": answer.prompt, "model": answer.model,
             "citations": [c.model_dump(include=CITATION_FIELDS) for c in answer.citations],
             "sentences": [s.model_dump() for s in answer.sentences],
-            "latency_ms": answer.latency_ms.get("total")}
+            "latency_ms": answer.latency_ms.get("total"),
+            "first_token_ms": answer.latency_ms.get("first_token")}
     row |= score_answer(answer.model_dump(), key_facts=q.key_facts,
-                        expected_documents=q.expected_documents, must_refuse=q.must_refuse)
+                        expected_documents=q.expected_documents, must_refuse=q.must_refuse,
+                        reference_answer=q.reference_answer)
     if row.get("hit_at_k") == 0.0:
         row["failed_checks"].append("retrieval_miss")
     return row

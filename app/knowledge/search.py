@@ -24,6 +24,7 @@ from sqlalchemy.orm import Session, sessionmaker
 from app.core.errors import NotFound, Unavailable
 from app.core.settings import RetrievalSettings
 from app.knowledge.tables import Chunk, Collection, Document
+from ingest.lexical import LexicalIndex
 from ingest.snapshots import Snapshot, SnapshotError, current_snapshot_id
 from models.embedder import EmbedderProtocol
 from models.pool import EmbedderPool
@@ -52,6 +53,11 @@ class SearchResult:
     snapshot_ids: dict[str, str | None]
     best_dense: float = 0.0  # best cosine similarity over all searched collections
     candidates: list[Hit] = field(default_factory=list)  # hydrated hits beyond the top k
+    # the BM25 indexes searched: which words the collections use at all
+    vocabularies: list[LexicalIndex] = field(default_factory=list, repr=False)
+
+    def knows(self, word: str) -> bool:
+        return any(v.knows(word) for v in self.vocabularies)
 
 
 class SnapshotStore:
@@ -158,6 +164,7 @@ class SearchService:
         exact: list[tuple[str, float]] = []
         codes = identifier_query(query)
         snapshot_ids: dict[str, str | None] = {}
+        vocabularies: list[LexicalIndex] = []
         for name in names:
             embedder = self._embedders.get(targets[name])
             snap = self._snapshots.get(name, embedder)
@@ -169,6 +176,7 @@ class SearchService:
             vector = vectors[embedder.model_id]
             dense += [(snap.chunk_ids[r], s) for r, s in snap.search_dense(vector, n)]
             lexical += [(snap.chunk_ids[r], s) for r, s in snap.lexical.search(query, n)]
+            vocabularies.append(snap.lexical)
             if codes:
                 exact += [(snap.chunk_ids[r], s) for r, s in snap.lexical.search(codes, n)]
         dense.sort(key=lambda x: -x[1])
@@ -196,6 +204,7 @@ class SearchService:
             snapshot_ids=snapshot_ids,
             best_dense=dense[0][1] if dense else 0.0,
             candidates=hits,
+            vocabularies=vocabularies,
         )
 
     def _hydrate(self, order: list[str], fused: dict[str, float], dense: dict[str, float],

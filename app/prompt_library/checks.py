@@ -23,7 +23,10 @@ def template_of(row: PromptVersionRow) -> PromptTemplate:
     return PromptTemplate(id=row.prompt_id, version=row.version,
                           description=str(t.get("description", "")), system=str(t["system"]),
                           user=str(t["user"]), context_item=str(t["context_item"]),
-                          stop=tuple(t.get("stop", ())), gate=dict(row.gate or {}))
+                          stop=tuple(t.get("stop", ())), gate=dict(row.gate or {}),
+                          evidence_words=int(t.get("evidence_words", 0)),
+                          evidence_first=bool(t.get("evidence_first", False)),
+                          max_tokens=int(t.get("max_tokens", 0)))
 
 
 def check_template(system: str, user: str, context_item: str) -> None:

@@ -50,17 +50,24 @@ class PromptStore:
         self._files = files or PromptRegistry()
 
     def seed(self) -> int:
-        """Insert the library files that are not in the database yet. The first version of a
-        prompt id serves in production; later files arrive in exploration."""
+        """Insert the library files that are not in the database yet. On a database without
+        the prompt id, its newest version released for production (``[release] production =
+        true``: it passed its gate before it shipped) serves, else its first; every other
+        file arrives in exploration, and a database that already serves a version keeps it
+        until someone promotes another through the gate."""
         added = 0
-        for t in self._files.all():
+        files = self._files.all()
+        released = {t.id: t.version for t in files if t.release.get("production")}
+        first = {t.id: t.version for t in reversed(files)}
+        for t in files:
             with self._sessions() as session:
                 if session.scalars(select(PromptVersionRow.id).where(
                         PromptVersionRow.prompt_id == t.id, PromptVersionRow.version == t.version)
                         ).first():
                     continue
                 live = self._production(session, t.id)
-                zone: Zone = "exploration" if live is not None else "production"
+                serves = released.get(t.id, first[t.id]) == t.version
+                zone: Zone = "production" if live is None and serves else "exploration"
                 session.add(PromptVersionRow(prompt_id=t.id, version=t.version, zone=zone,
                                              author="seed", change_note=t.description,
                                              template=t.fields(), gate=t.gate))

@@ -73,7 +73,9 @@ def test_canary_never_reaches_team_a(world: World, echo: EchoLLM) -> None:
                 asked += 1
     assert asked == 31 * 4 * 6
     prompts = echo.prompts[before:]
-    assert len(prompts) == 31 * 2 * 5, "team A's questions did reach the model"
+    # chat and drafts ask the model (two of the five answering calls ask it twice per
+    # question: streamed and not); the subject gate refuses a few random word bags first
+    assert 31 * 2 * 4 <= len(prompts) <= 31 * 2 * 5, "team A's questions did reach the model"
     assert all(CANARY not in json.dumps(p) for p in prompts)
     # the answer B got, the collection list, the account page: nothing of B's either
     for path in (f"/v1/answers/{world.ids['answer_agent_b']}", "/v1/collections", "/v1/me",

@@ -40,7 +40,7 @@ def test_ingest_search_answer_on_postgres(pg_services: Services, kb: Path) -> No
                                         asker=operator)
     assert answer.citations[0].document == "vpn.md"
     stored = pg_services.answers.get(answer.answer_id, readable={"kb"}, viewer=operator)
-    assert stored.retrieved and stored.prompt == "answer@1"
+    assert stored.retrieved and stored.prompt == "answer@2"
 
 
 def test_deleted_file_leaves_postgres_too(pg_services: Services, kb: Path) -> None:

@@ -9,6 +9,7 @@ import pytest
 
 from eval.answer_metrics import (
     aggregate,
+    answer_overlap,
     citation_precision,
     groundedness,
     key_fact_coverage,
@@ -118,6 +119,7 @@ def test_score_answer_of_a_good_answer_missing_one_fact() -> None:
     assert scores == {"key_fact_coverage": 0.5,
                       "evidence_coverage": 1.0,  # the quote carries the missing fact
                       "citation_precision": 1.0, "groundedness": 1.0, "refusal": "answered",
+                      "answer_f1": None, "answer_recall": None,  # no reference answer
                       "failed_checks": ["key_fact_coverage"]}
 
 
@@ -130,6 +132,7 @@ def test_score_answer_refused_answer_covers_nothing_even_if_its_text_names_the_f
     assert scores == {"key_fact_coverage": 0.0, "evidence_coverage": 0.0,
                       "citation_precision": None, "groundedness": None,
                       "refusal": "false_refusal",
+                      "answer_f1": None, "answer_recall": None,
                       "failed_checks": ["key_fact_coverage", "false_refusal"]}
 
 
@@ -171,8 +174,9 @@ def test_aggregate_means_ignore_missing_values() -> None:
     ]
     assert aggregate(rows) == {
         "key_fact_coverage": 0.5, "evidence_coverage": 0.5, "citation_precision": 1.0,
-        "groundedness": 0.75, "refusal_accuracy": 0.5, "false_refusal_rate": 0.3333,
-        "latency_p50_ms": 25.0, "latency_p95_ms": 38.5,
+        "groundedness": 0.75, "answer_f1": None, "answer_recall": None,
+        "answer_words_p50": None, "refusal_accuracy": 0.5, "false_refusal_rate": 0.3333,
+        "latency_p50_ms": 25.0, "latency_p95_ms": 38.5, "first_token_p50_ms": None,
     }
 
 
@@ -213,3 +217,22 @@ def test_a_model_that_says_it_does_not_know_has_refused() -> None:
                         must_refuse=True)["refusal"] == "correct_refusal"
     assert score_answer(answer, key_facts=["50 GB"], expected_documents=["a.md"],
                         must_refuse=False)["refusal"] == "false_refusal"
+
+
+def test_answer_overlap_rewards_the_reference_words_and_punishes_padding() -> None:
+    reference = "Renew the device certificate in the self-service portal."
+    exact, _ = answer_overlap("Renew the device certificate in the self-service portal.",
+                              reference)
+    padded, padded_recall = answer_overlap(
+        "Renew the device certificate in the self-service portal. " + "Also note that "
+        "tunnels, gateways, routers, printers and mailboxes exist everywhere.", reference)
+    assert exact == 1.0 and padded_recall == 1.0 and padded is not None and padded < 0.7
+    assert answer_overlap("Reboot the laptop.", reference) == (0.0, 0.0)
+    assert answer_overlap("anything", None) == (None, None)
+
+
+def test_groundedness_counts_only_what_was_shown() -> None:
+    sentences = [{"text": "Quoted.", "supported": True, "source": "quoted", "shown": True},
+                 {"text": "Invented.", "supported": False, "shown": False}]
+    assert groundedness(sentences) == 1.0
+    assert groundedness([{"text": "Old record.", "supported": False}]) == 0.0  # shown: default

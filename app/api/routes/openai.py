@@ -1,6 +1,8 @@
 """``POST /v1/chat/completions``: the OpenAI chat API, so existing chat clients work.
 
-The last user message is the question. Citations, sentence support flags and the answer id
+The last user message is the question; the earlier user and assistant messages are the
+conversation it follows (a short follow-up is searched with the question before it).
+Citations, sentence support flags and the answer id
 ride along in extra fields (``citations``, ``vraagbaak``) that OpenAI clients ignore. Answers
 come from the one ``AnswerService.stream``; this module only frames them the OpenAI way.
 """
@@ -16,12 +18,14 @@ from fastapi import APIRouter
 from sse_starlette.sse import EventSourceResponse
 from starlette.concurrency import run_in_threadpool
 
+from app.answering.service import Turn
 from app.answering.streaming import AnswerStream, TokenEvent
 from app.api.deps import Asker, Readable, ServicesDep
 from app.api.schemas.openai import (
     COMPLETION_RESPONSES,
     ChatCompletion,
     OpenAIChatRequest,
+    OpenAIMessage,
     VraagbaakFields,
 )
 from app.core.errors import InvalidInput, VraagbaakError
@@ -37,11 +41,24 @@ async def completions(body: OpenAIChatRequest, services: ServicesDep, asker: Ask
         raise InvalidInput("messages must contain a user message", code="no_user_message")
     answering = await run_in_threadpool(  # Busy -> 503 here, before any byte is sent
         services.answers.stream, questions[-1], body.collections, allowed=readable,
-        asker=asker, channel="openai", max_tokens=body.max_tokens)
+        asker=asker, channel="openai", max_tokens=body.max_tokens,
+        history=client_history(body.messages))
     created, model = int(time.time()), services.answers.model_id
     if not body.stream:
         return ChatCompletion.of(await answering.aresult(), created=created, model=model)
     return EventSourceResponse(_chunks(answering, created, model))
+
+
+def client_history(messages: list[OpenAIMessage]) -> list[Turn]:
+    """The client's earlier turns: each user message before the last, with the assistant
+    message that followed it (an unanswered one counts with an empty answer)."""
+    turns: list[Turn] = []
+    last_user = max(i for i, m in enumerate(messages) if m.role == "user")
+    for i, m in enumerate(messages[:last_user]):
+        if m.role == "user":
+            reply = messages[i + 1].text() if messages[i + 1].role == "assistant" else ""
+            turns.append(Turn(m.text(), reply))
+    return turns
 
 
 async def _chunks(answering: AnswerStream, created: int,

@@ -81,6 +81,7 @@
     asked.textContent = question;
     const live = document.createElement("p");
     live.className = "streaming";
+    live.dataset.label = form.dataset.checking;
     item.append(asked, live);
     thread.append(item);
     form.querySelector("button[type=submit]").disabled = true;

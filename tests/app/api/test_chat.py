@@ -34,14 +34,23 @@ def test_chat_returns_checked_citations_and_stores_the_answer(client: TestClient
     assert not body["refused"]
     assert body["citations"][0]["document"] == "vpn.md"
     assert "NWL-VPN-809" in body["citations"][0]["quote"]
-    assert body["sentences"] == [{"text": "VPN error NWL-VPN-809 means the device certificate "
-                                  "expired.", "supported": True, "citations": [1],
-                                  "inferred": False}]
+    # evidence first: the documented sentence (and the line after it) lead; the model's
+    # sentence says the same and is kept in the record, not shown
+    lead = {"supported": True, "citations": [1], "inferred": False, "source": "quoted",
+            "shown": True, "why_hidden": ""}
+    assert body["sentences"] == [
+        {"text": "VPN error NWL-VPN-809 means the device certificate expired."} | lead,
+        {"text": "Reconnect on the office network to renew it."} | lead,
+        {"text": "VPN error NWL-VPN-809 means the device certificate expired.",
+         "supported": True, "citations": [1], "inferred": False, "source": "generated",
+         "shown": False, "why_hidden": "repeats the documented sentence"}]
+    assert body["generated"].strip() == ("VPN error NWL-VPN-809 means the device certificate "
+                                        "expired [1].")
     # the documents went into the prompt as delimited data
     assert '<document number="1"' in fake_llm.prompts[0][1]["content"]
     stored = client.get(f"/v1/answers/{body['answer_id']}").json()
     assert stored["question"].startswith("What does VPN")
-    assert stored["prompt"] == "answer@1" and stored["model"] == "fake-llm"
+    assert stored["prompt"] == "answer@2" and stored["model"] == "fake-llm"
     assert stored["retrieved"] and stored["snapshot_ids"]["kb"]
 
 

@@ -33,6 +33,9 @@ from eval.sets_format import load_set
 from models.fakes import FakeEmbedder, FakeLLM
 from tests.access import make_user
 
+# these tests make and promote their own answer@2 (tests/conftest.py)
+pytestmark = pytest.mark.usefixtures("one_version_library")
+
 OPERATOR = Principal.operator()
 VPN_REPLY = "VPN error NWL-VPN-809 means the device certificate expired [1]."
 GOOD = "\n".join(json.dumps(q) for q in (

@@ -31,7 +31,8 @@ QUESTIONS = (VPN, PERU, MAILBOX, VPN_MUST_REFUSE)
 RETRIEVAL_KEYS = {"questions", "answerable", "must_refuse", "k", "hit_at_k", "recall_at_k",
                   "mrr_at_10", "ndcg_at_10", "refusal_accuracy", "false_refusal_rate",
                   "latency_p50_ms", "latency_p95_ms"}
-ANSWER_KEYS = {"key_fact_coverage", "evidence_coverage", "citation_precision", "groundedness"}
+ANSWER_KEYS = {"key_fact_coverage", "evidence_coverage", "citation_precision", "groundedness",
+               "answer_f1", "answer_recall", "answer_words_p50", "first_token_p50_ms"}
 
 
 def ask(services: Services, q: EvalQuestion, config: RunConfig) -> dict[str, Any]:
@@ -45,7 +46,7 @@ def test_answerable_question_full_run(indexed: Services, fake_llm: FakeLLM) -> N
     assert (row["hit_at_k"], row["recall_at_k"], row["reciprocal_rank"],
             row["ndcg_at_10"]) == (1.0, 1.0, 1.0, 1.0)
     assert row["refused"] is False and row["refusal"] == "answered"
-    assert row["prompt"] == "answer@1" and row["model"] == "fake-llm"
+    assert row["prompt"] == "answer@2" and row["model"] == "fake-llm"
     assert row["citations"][0]["document"] == "vpn.md"
     assert set(row["citations"][0]) == {"n", "document", "page", "quote", "inferred"}
     assert row["key_fact_coverage"] == 0.5  # the reply doesn't give the extension
@@ -138,10 +139,11 @@ def test_progress_reports_every_question(indexed: Services) -> None:
 
 def test_a_run_may_use_an_exploration_version_and_k_chunks(indexed: Services,
                                                           fake_llm: FakeLLM) -> None:
-    indexed.prompts.new_version(OPERATOR, "answer", system="EXPLORATION SYSTEM TEXT",
-                                user="{context}\n\nQ: {question}", change_note="try")
-    row = ask(indexed, VPN, RunConfig(prompt="answer@2", k=1))
-    assert row["prompt"] == "answer@2"
+    created = indexed.prompts.new_version(OPERATOR, "answer", system="EXPLORATION SYSTEM TEXT",
+                                          user="{context}\n\nQ: {question}", change_note="try")
+    assert created.zone == "exploration"
+    row = ask(indexed, VPN, RunConfig(prompt=created.ref, k=1))
+    assert row["prompt"] == created.ref
     system, user = fake_llm.prompts[-1]
     assert system["content"] == "EXPLORATION SYSTEM TEXT"
     assert '<document number="1"' in user["content"]

@@ -173,10 +173,10 @@ def test_a_run_records_everything_needed_to_reproduce_it(lab: Lab) -> None:
     assert run.status == "succeeded" and run.message == "done"
     assert run.set_name == "tiny"
     assert run.set_hash == hashlib.sha256(set_file.read_bytes()).hexdigest()
-    assert run.prompt == "answer@1"  # "answer" resolved to the production version
+    assert run.prompt == "answer@2"  # "answer" resolved to the production version
     assert run.model_id == "fake-llm"
     assert run.snapshot_ids == {"kb": lab.services.collections.get("kb").snapshot_id}
-    assert run.config.model_dump() == {"prompt": "answer@1", "model": None, "k": 5,
+    assert run.config.model_dump() == {"prompt": "answer@2", "model": None, "k": 5,
                              "retrieval_only": False,
                              "retrieval": lab.services.settings.retrieval.model_dump()}
     assert run.config.retrieval["min_dense_score"] == 0.2
@@ -188,7 +188,7 @@ def test_a_run_records_everything_needed_to_reproduce_it(lab: Lab) -> None:
     # what was stored reads back the same (JSON columns on both databases)
     assert lab.services.evals.get(run.id, readable=lab.readable("eva")) == run
     started = lab.services.audit.latest("eval_run_started")
-    assert started is not None and started["details"]["prompt"] == "answer@1"
+    assert started is not None and started["details"]["prompt"] == "answer@2"
     finished = lab.services.audit.latest("eval_run_finished")
     assert finished is not None and finished["details"]["status"] == "succeeded"
 

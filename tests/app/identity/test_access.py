@@ -17,6 +17,9 @@ from tests.access import served_routes
 from tests.conftest import create_pg_database, drop_pg_database
 from tests.world import CALLERS, World, build_world
 
+# these tests make and promote their own answer@2 (tests/conftest.py)
+pytestmark = pytest.mark.usefixtures("one_version_library")
+
 OK, CREATED, ACCEPTED = 200, 201, 202
 UNAUTH = {"anonymous": 401, "revoked": 401, "expired": 401}
 EVERYONE_OK = UNAUTH | {c: OK for c in CALLERS if c not in UNAUTH}

@@ -148,10 +148,13 @@ def test_a_chat_answer_becomes_a_draft_only_for_its_asker(world: World) -> None:
     draft = r.json()
     assert (draft["answer_id"], draft["state"], draft["tone"]) == (answer_id, "pending",
                                                                    "neutral")
-    assert draft["draft_text"] == CUSTOMER_TEXT and chat.json()["answer"] == REPLY
+    # the shown answer, evidence first, without its markers: the documented sentence and the
+    # line after it
+    assert draft["draft_text"] == CUSTOMER_TEXT + " Reconnect on the office network to renew it."
+    assert chat.json()["answer"].startswith(REPLY.removesuffix(" [1]."))
     assert draft["customer"] == {"name": "Mr Smit", "language": "en", "ticket_id": "T-9"}
     full = world.as_("reviewer").get(f"/v1/review/drafts/{draft['draft_id']}").json()
-    assert (full["prompt"], full["citations"]) == ("answer@1", chat.json()["citations"])
+    assert (full["prompt"], full["citations"]) == ("answer@2", chat.json()["citations"])
 
 
 def test_the_agent_never_sees_approved_text_before_approval(world: World) -> None:

@@ -513,7 +513,9 @@ def test_approval_stores_the_normalised_edit_distance(desk: Desk) -> None:
     rewritten = "Dear Ms Jansen, please reconnect on the office network to renew it."
     untouched, patched, at_approval = (desk.at("in_review") for _ in range(3))
     generated = desk.row(untouched).generated_text
-    assert generated == "VPN error NWL-VPN-809 means the device certificate expired."
+    # the shown answer: the documented sentence and the line after it (evidence first)
+    assert generated == ("VPN error NWL-VPN-809 means the device certificate expired. "
+                         "Reconnect on the office network to renew it.")
 
     assert desk.ok("reviewer", "approve", untouched, {"scores": SCORES})["edit_distance"] == 0.0
     desk.ok("reviewer", "edit", patched, {"text": edited})

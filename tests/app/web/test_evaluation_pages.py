@@ -28,6 +28,9 @@ from tests.app.web.conftest import (
 )
 from tests.conftest import DEMO_KB
 
+# these tests make and promote their own answer@2 (tests/conftest.py)
+pytestmark = pytest.mark.usefixtures("one_version_library")
+
 QUESTION = "What is the minimum length of a password?"
 GOOD_LINE = {"id": "q1", "question": QUESTION,
              "collections": ["demo"],

@@ -63,10 +63,15 @@ def test_the_agent_asks_reads_the_evidence_and_makes_a_draft(server: LiveServer,
     page.get_by_label("Your question").fill("What does VPN error NWL-VPN-809 mean?")
     page.get_by_role("button", name="Ask", exact=True).click()
     answer = page.locator("article.answer").first
-    expect(answer.locator(".sentence.supported")).to_contain_text("certificate expired")
-    # the invented price is not backed by the chunk: shown as such, not as documented
-    expect(answer.locator(".sentence.unsupported")).to_contain_text("99 euro")
-    expect(answer.locator("blockquote").first).to_contain_text("NWL-VPN-809")
+    # evidence first: the documented sentence leads, set apart as a quote
+    quoted = answer.locator("q.sentence.quoted").first
+    expect(quoted).to_contain_text("certificate expired")
+    expect(quoted).to_contain_text("NWL-VPN-809")
+    # the invented price is not backed by the chunk: left out of the answer, under a fold
+    expect(answer.locator("p:has(q.sentence.quoted)")).not_to_contain_text("99 euro")
+    fold = answer.locator("details.hidden-sentences")
+    expect(fold.locator("summary")).to_contain_text("left out")
+    expect(fold).to_contain_text("99 euro")
     assert serious_violations(page) == []
     shot(page, "ask-answer")
     answer.locator("a.cite").first.click()
