@@ -16,33 +16,22 @@ compares the question's rare words with them.
 from __future__ import annotations
 
 import re
-from collections.abc import Callable, Sequence
+from collections.abc import Sequence
 from dataclasses import dataclass, field, replace
 
 import numpy as np
 import numpy.typing as npt
 
+from app.answering.grounding import Embedders, numbers
 from app.knowledge.search import Hit
 from ingest.lexical import tokenize
 from ingest.sentences import split_sentences
 from models.embedder import EmbedderProtocol
 
-Embedders = Callable[[str | None], EmbedderProtocol]
-"""A collection's embedding model setting (None: the server default) -> the model; in the
-app ``EmbedderPool.get``."""
-
 TERM_WEIGHT = 0.35  # the share of question terms a sentence holds, next to its cosine
 CODE_BONUS = 0.3  # a sentence naming a code or number the question names
 EVIDENCE_CHUNKS = 4  # retrieved chunks whose sentences are scored
 RANK_WEIGHT = 0.08  # the chunk's retrieval rank: 1st +0.08, 2nd +0.04, ...
-NUMBERISH = re.compile(r"\b[\w-]*\d[\w-]*(?:[.:/]\d+)*\b")
-
-
-def numbers(text: str) -> set[str]:
-    """Codes and numbers in ``text``, lower-cased (``nwl-vpn-809``, ``25``, ``2.5``)."""
-    return {m.group(0).lower() for m in NUMBERISH.finditer(text)}
-
-
 @dataclass(frozen=True)
 class Scored:
     """One sentence of one retrieved chunk, scored against the question."""
@@ -58,7 +47,6 @@ class Scored:
 class Evidence:
     """The retrieved chunks split into scored sentences, best first."""
 
-    question: str
     hits: list[Hit]
     sentences: list[list[str]]  # per chunk, in document order
     ranked: list[Scored]
@@ -100,11 +88,10 @@ class Evidence:
             return ""
         language = self.hits[n - 1].language
         wanted = set(tokenize([text], language)[0])
-        order = {s.position: i for i, s in enumerate(s for s in self.ranked if s.chunk == n)}
         candidates = self.sentences[n - 1]
         overlap = [len(wanted & set(t)) for t in tokenize(candidates, language)]
-        best = min(range(len(candidates)), key=lambda p: (-overlap[p], order.get(p, p)))
-        return candidates[best]
+        by_score = [s.position for s in self.ranked if s.chunk == n]  # best first
+        return candidates[max(by_score, key=lambda p: overlap[p])]  # max keeps the first
 
     def lead(self, *, max_words: int = 60) -> list[Scored]:
         """What the shown answer opens with: the best sentence, and the next best that
@@ -195,6 +182,6 @@ def gather(question: str, hits: Sequence[Hit], embedders: Embedders) -> Evidence
                 ranked.append(Scored(i + 1, position, sentence, score, held))
     ranked.sort(key=lambda s: -s.score)
     first_language = hits[0].language if hits else "en"
-    return Evidence(question=question, hits=list(hits), sentences=sentences, ranked=ranked,
+    return Evidence(hits=list(hits), sentences=sentences, ranked=ranked,
                     terms=q_terms.get(first_language, frozenset()),
                     vectors=[vectors[i] for i in range(len(hits))])

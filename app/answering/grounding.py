@@ -69,7 +69,8 @@ class GroundedAnswer:
     says_unknown: bool = False
 
 
-def _numbers(text: str) -> set[str]:
+def numbers(text: str) -> set[str]:
+    """Codes and numbers in ``text``, lower-cased (``nwl-vpn-809``, ``25``, ``2.5``)."""
     return {m.group(0).lower() for m in _NUMBERISH.finditer(text)}
 
 
@@ -81,7 +82,7 @@ def is_supported(sentence: str, evidence: Sequence[str], language: str = "en") -
     joined = "\n".join(evidence)
     ev_words = set(tokenize([joined], language)[0])
     lowered = joined.lower()
-    if any(num not in lowered for num in _numbers(sentence)):
+    if any(num not in lowered for num in numbers(sentence)):
         return False
     if not words:
         return False
@@ -181,7 +182,7 @@ def best_quotes(chunks: Sequence[Hit], targets: Sequence[str], question: str,
     for i, chunk in enumerate(chunks):
         model = embedders(chunk.embedder)
         groups.setdefault(model.model_id, (model, []))[1].append(i)
-    q_numbers = _numbers(question)
+    q_numbers = numbers(question)
     q_words: dict[str, set[str]] = {}
     picked: dict[int, tuple[float, str]] = {}
     for model, members in groups.values():

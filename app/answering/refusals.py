@@ -25,7 +25,8 @@ from collections.abc import Callable
 import numpy as np
 from wordfreq import zipf_frequency
 
-from app.answering.evidence import Embedders, Evidence
+from app.answering.evidence import Evidence
+from app.answering.grounding import Embedders
 from app.knowledge.search import Hit
 from ingest.lexical import tokenize
 

@@ -229,11 +229,11 @@ class AnswerService:
     def finish(self, prepared: Prepared, text: str, stream: TokenStream | None, *,
                channel: str = "chat", conversation_id: str | None = None) -> Answer:
         """Ground the generated text, store the answer record, return its public view."""
-        evidence_first = prepared.template.evidence_first and prepared.evidence is not None
         shown = None
         if prepared.refused or stream is None:
             grounded = GroundedAnswer(text=prepared.refusal)
-        elif evidence_first and prepared.evidence is not None:  # quotes from the evidence
+        elif prepared.template.evidence_first and prepared.evidence is not None:
+            # quotes come from the evidence, not from a second embedding pass
             grounded = check(text, prepared.question, prepared.context)
             shown = compose(prepared.evidence, grounded.sentences)
         else:

@@ -140,14 +140,14 @@ def test_a_later_library_file_is_seeded_into_exploration(db_settings: Settings,
         services.close()
 
 
-def _faq(library: Path, version: int, *, released: bool = False) -> None:
+def _file(library: Path, prompt_id: str, version: int, *, released: bool = False) -> None:
     """A library file of a prompt id no real file uses, copied from answer@1."""
     text = (LIBRARY / "answer.v1.toml").read_text(encoding="utf-8")
-    text = text.replace('id = "answer"', 'id = "faq"').replace("version = 1",
-                                                             f"version = {version}")
+    text = text.replace('id = "answer"', f'id = "{prompt_id}"').replace(
+        "version = 1", f"version = {version}")
     if released:
         text += '\n[release]\nproduction = true\nrun = "run-1"\n'
-    (library / f"faq.v{version}.toml").write_text(text, encoding="utf-8")
+    (library / f"{prompt_id}.v{version}.toml").write_text(text, encoding="utf-8")
 
 
 def test_a_released_version_serves_a_new_database_but_waits_in_an_old_one(
@@ -156,8 +156,8 @@ def test_a_released_version_serves_a_new_database_but_waits_in_an_old_one(
     try:
         fresh, upgraded = tmp_path / "fresh", tmp_path / "upgraded"
         fresh.mkdir()
-        _faq(fresh, 1)
-        _faq(fresh, 2, released=True)
+        _file(fresh, "faq", 1)
+        _file(fresh, "faq", 2, released=True)
         # a database that never had "faq": the released version serves at once
         store = PromptStore(services.sessions, services.audit, PromptRegistry(fresh))
         assert store.seed() == 2
@@ -165,12 +165,9 @@ def test_a_released_version_serves_a_new_database_but_waits_in_an_old_one(
         assert store.show("faq@1").zone == "exploration"
         # a database that serves faq@1 already keeps it: the new file waits in exploration
         upgraded.mkdir()
-        for name in ("faq.v1.toml", "faq.v2.toml"):
-            text = (fresh / name).read_text(encoding="utf-8").replace('"faq"', '"faq2"')
-            (upgraded / name.replace("faq", "faq2")).write_text(text, encoding="utf-8")
-        (upgraded / "faq2.v2.toml").rename(tmp_path / "faq2.v2.toml")
+        _file(upgraded, "faq2", 1)
         PromptStore(services.sessions, services.audit, PromptRegistry(upgraded)).seed()
-        (tmp_path / "faq2.v2.toml").rename(upgraded / "faq2.v2.toml")
+        _file(upgraded, "faq2", 2, released=True)
         later = PromptStore(services.sessions, services.audit, PromptRegistry(upgraded))
         assert later.seed() == 1
         assert later.get("faq2").ref == "faq2@1"
