@@ -60,6 +60,10 @@ def create_app(settings: Settings | None = None, *, embedder: EmbedderProtocol |
         try:
             yield
         finally:
+            # both kinds of job stop at once (a re-index mid-parse kills its parse child), so
+            # shutdown waits for the slower of them, not for one after the other
+            services.jobs.stop()
+            services.evals.stop()
             services.close()
 
     app = FastAPI(

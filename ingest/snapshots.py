@@ -10,6 +10,12 @@ Write order is what makes a crash harmless: every file is written and fsynced in
 replaced through a fsynced temp file and ``os.replace``. A process killed at any point leaves the
 old ``CURRENT`` pointing at a complete snapshot; leftovers are swept on the next write.
 
+Sweeping keeps the new snapshot and the one it replaced (a process that read the old
+``CURRENT`` a moment ago may be loading it) before any other: a complete snapshot that never
+became current (its writer was killed between the rename and the switch) goes first. A snapshot
+is removed by renaming it to ``<id>.partial`` first, so a sweep killed half-way leaves a
+leftover to sweep again, never a half-deleted directory under a complete snapshot's name.
+
 A snapshot records the embedding model id and dimension; loading it under another model raises
 ``SnapshotMismatch`` instead of serving vectors from a different space.
 """
@@ -141,21 +147,32 @@ def write_snapshot(
     partial.rename(final)
     _fsync_file(snapshots)
 
+    previous = current_snapshot_id(index_dir, collection)
     tmp = base / "CURRENT.tmp"
     tmp.write_text(meta.id)
     _fsync_file(tmp)
     os.replace(tmp, base / "CURRENT")
     _fsync_file(base)
-    _sweep(snapshots, keep=keep, current=meta.id)
+    _sweep(snapshots, keep=keep, current=meta.id, previous=previous)
     return meta
 
 
-def _sweep(snapshots: Path, *, keep: int, current: str) -> None:
-    """Remove partial leftovers and all but the newest ``keep`` complete snapshots."""
-    complete = sorted(p for p in snapshots.iterdir() if not p.name.endswith(".partial"))
-    doomed = [p for p in snapshots.iterdir() if p.name.endswith(".partial")]
-    doomed += [p for p in complete[:-keep] if p.name != current]
-    for path in doomed:
+def _sweep(snapshots: Path, *, keep: int, current: str, previous: str | None) -> None:
+    """Remove partial leftovers and all complete snapshots but ``keep``: the current one, the
+    one it replaced, then the newest others (see the module docstring)."""
+    partial = [p for p in snapshots.iterdir() if p.name.endswith(".partial")]
+    others = sorted((p.name for p in snapshots.iterdir()
+                     if not p.name.endswith(".partial") and p.name not in (current, previous)),
+                    reverse=True)
+    ranked = [current, *([previous] if previous and previous != current else []), *others]
+    for name in ranked[max(keep, 1):]:
+        doomed = snapshots / f"{name}.partial"
+        try:
+            (snapshots / name).rename(doomed)
+        except OSError:  # already gone (or not ours to remove): nothing to sweep
+            continue
+        partial.append(doomed)
+    for path in partial:
         shutil.rmtree(path, ignore_errors=True)
 
 

@@ -1,5 +1,5 @@
 """Kill an ingest mid-way (SIGKILL, real models): the previous snapshot keeps serving and the
-next run finishes the job."""
+next run finishes the job. Many kills at random moments: tests/test_kill_loop.py."""
 
 from __future__ import annotations
 
@@ -16,6 +16,7 @@ import pytest
 
 from app.core.settings import Settings
 from app.wiring import build_services
+from bench.kill_loop import Target, consistency_problems
 from ingest.snapshots import current_snapshot_id
 from tests.conftest import DEMO_KB
 
@@ -66,6 +67,10 @@ def test_killed_ingest_leaves_old_snapshot_and_next_run_finishes(tmp_path: Path)
         hits = services.search.search("VPN error NWL-VPN-809", ["demo"], allowed={"demo"}).hits
         assert hits and hits[0].document.startswith("it/")
         report = services.indexer.sync("demo")
+        # SQL and the index agree exactly: no chunk lost, doubled or left without its row
+        assert consistency_problems(Target(data, kb, collection="demo"), services.engine,
+                                    services.embedder.model_id,
+                                    services.embedder.dimension) == []
     finally:
         services.close()
     assert report.snapshot_rebuilt and report.snapshot_id != old

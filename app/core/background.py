@@ -14,7 +14,9 @@ progress, and what the rows say survives a crash:
   layers translated by ``app.core.errors.translate``), else only the exception's type, with the
   traceback in the server log;
 * ``shutdown`` asks the job in flight to stop at its next checkpoint (``stopping``), drops
-  queued ones and waits.
+  queued ones and waits; ``stop`` only asks, so a server can ask every kind of job at once and
+  then wait for each. A job whose steps can block (a re-index parsing a file) passes the event
+  down (``_stopping``) so the blocking step itself gives up.
 """
 
 from __future__ import annotations
@@ -105,6 +107,10 @@ class BackgroundJobs:
             return domain.message
         log.error("%s %s failed", self._label, job_id, exc_info=exc)
         return f"{self._label} failed ({type(exc).__name__}); see the server log"
+
+    def stop(self) -> None:
+        """Ask the job in flight to stop at its next checkpoint; don't wait."""
+        self._stopping.set()
 
     def shutdown(self) -> None:
         """Stop after the current step of the job in flight, drop queued jobs, wait."""

@@ -13,6 +13,7 @@ worker, which imports this package too, loads only the parser it needs.
 
 from __future__ import annotations
 
+import threading
 from pathlib import Path
 from types import TracebackType
 
@@ -36,10 +37,12 @@ SUPPORTED_SUFFIXES: tuple[str, ...] = tuple(KINDS)
 
 
 class DocumentLoader:
-    """Loads supported files; owns the parse worker process, so close it (or use ``with``)."""
+    """Loads supported files; owns the parse worker process, so close it (or use ``with``).
+    Once ``stop`` is set, a load in flight kills its parse and raises ``Cancelled``."""
 
-    def __init__(self, limits: ParseLimits | None = None) -> None:
-        self._worker = ParseWorker(limits or ParseLimits())
+    def __init__(self, limits: ParseLimits | None = None, *,
+                 stop: threading.Event | None = None) -> None:
+        self._worker = ParseWorker(limits or ParseLimits(), stop=stop)
 
     @property
     def limits(self) -> ParseLimits:

@@ -11,11 +11,21 @@ Workers come from a "forkserver": a clean process started once per parent, with 
 libraries already imported, that forks a worker in milliseconds. A plain fork would copy the
 parent's threads, locks and gigabytes of model address space (over any sane ``RLIMIT_AS``); a
 "spawn" would pay a fresh interpreter and every import again for each sync.
+
+Stopping: a worker given a ``stop`` event checks it while it waits for a parse (every
+``STOP_POLL_S``); once it is set, the parse child is killed and ``Cancelled`` raised, so a
+server shutting down mid-parse waits a tenth of a second, not the parse timeout. A parent killed
+outright (SIGKILL, the OOM killer) runs no cleanup, so each worker watches it (``_die_with``) and
+exits with it; the forkserver and the resource tracker follow once the worker is gone.
 """
 
 from __future__ import annotations
 
 import multiprocessing
+import os
+import select
+import threading
+import time
 from concurrent.futures import Future, ProcessPoolExecutor
 from concurrent.futures import TimeoutError as FuturesTimeout
 from concurrent.futures.process import BrokenProcessPool
@@ -29,8 +39,40 @@ _PRELOAD = ["ingest.loaders.parsing", "ingest.loaders.docx", "ingest.loaders.htm
             "ingest.loaders.markdown", "ingest.loaders.pdf", "ingest.loaders.text"]
 
 
-def _limit_memory(memory_mb: int) -> None:
-    """Worker initializer: cap the child's address space."""
+STOP_POLL_S = 0.1  # how often a waiting parse looks at its stop event
+
+
+class Cancelled(BaseException):
+    """The parse (and the sync around it) was stopped because its process is shutting down.
+
+    A ``BaseException``, like ``asyncio.CancelledError``: the ``except Exception`` that keeps
+    one bad file from failing a whole sync must let it through, and the file it interrupted is
+    not at fault."""
+
+
+def _die_with(parent: int) -> None:
+    """Exit the moment ``parent`` (the process parsing through this worker) does.
+
+    The kernel's ``PR_SET_PDEATHSIG`` cannot do it: this worker's parent is the forkserver, and
+    the forkserver lives on while this worker holds the descriptors the parent passed on. So a
+    thread waits on a pidfd of the parent; a parse holding the GIL in C code delays the exit
+    until it lets go of it."""
+    try:
+        pidfd = os.pidfd_open(parent)
+    except ProcessLookupError:  # gone already
+        os._exit(1)
+    except (AttributeError, OSError):  # not Linux 5.3+: the stop event still kills the child
+        return
+
+    def watch() -> None:
+        select.select([pidfd], [], [])
+        os._exit(1)
+
+    threading.Thread(target=watch, name="parent-watch", daemon=True).start()
+
+
+def _init_worker(memory_mb: int, parent: int) -> None:
+    """Worker initializer: cap the child's address space; die with ``parent``."""
     import resource
 
     limit = memory_mb * 1024 * 1024
@@ -38,13 +80,16 @@ def _limit_memory(memory_mb: int) -> None:
     if hard != resource.RLIM_INFINITY:
         limit = min(limit, hard)
     resource.setrlimit(resource.RLIMIT_AS, (limit, hard))
+    _die_with(parent)
 
 
 class ParseWorker:
-    """A lazily started, single-process pool that parses files under ``limits``."""
+    """A lazily started, single-process pool that parses files under ``limits``; with a
+    ``stop`` event, a parse in flight is abandoned (its child killed) once it is set."""
 
-    def __init__(self, limits: ParseLimits) -> None:
+    def __init__(self, limits: ParseLimits, *, stop: threading.Event | None = None) -> None:
         self._limits = limits
+        self._stop = stop
         self._pool: ProcessPoolExecutor | None = None
 
     @property
@@ -62,8 +107,12 @@ class ParseWorker:
         """The document in ``data``, or ``LoaderError`` with the reason it was refused."""
         kind, limits = KINDS[suffix], self._limits
         crashed = f"{kind} parser crashed (memory limit of {limits.memory_mb} MiB exceeded?)"
+        self._check_stop()
         try:
-            parsed = self._submit(suffix, data, name).result(timeout=limits.timeout_s)
+            parsed = self._wait(self._submit(suffix, data, name), limits.timeout_s)
+        except Cancelled:
+            self._discard()
+            raise
         except FuturesTimeout:
             self._discard()
             raise LoaderError(f"{kind} parsing took longer than {limits.timeout_s:g}s") from None
@@ -79,13 +128,31 @@ class ParseWorker:
             raise LoaderError(parsed.reason)
         return parsed.document
 
+    def _check_stop(self) -> None:
+        if self._stop is not None and self._stop.is_set():
+            raise Cancelled("the parse was stopped: the process is shutting down")
+
+    def _wait(self, future: Future[Parsed], timeout_s: float) -> Parsed:
+        """The parse's result within ``timeout_s``, looking at the stop event meanwhile."""
+        if self._stop is None:
+            return future.result(timeout=timeout_s)
+        deadline = time.monotonic() + timeout_s
+        while True:
+            remaining = deadline - time.monotonic()
+            if remaining <= 0:
+                raise FuturesTimeout
+            try:
+                return future.result(timeout=min(remaining, STOP_POLL_S))
+            except FuturesTimeout:
+                self._check_stop()
+
     def _get_pool(self) -> ProcessPoolExecutor:
         if self._pool is None:
             context = multiprocessing.get_context("forkserver")
             context.set_forkserver_preload(_PRELOAD)
             self._pool = ProcessPoolExecutor(max_workers=1, mp_context=context,
-                                             initializer=_limit_memory,
-                                             initargs=(self._limits.memory_mb,))
+                                             initializer=_init_worker,
+                                             initargs=(self._limits.memory_mb, os.getpid()))
         return self._pool
 
     def _submit(self, suffix: str, data: bytes, name: str) -> Future[Parsed]:

@@ -61,7 +61,7 @@ def test_a_reindex_of_a_vanished_folder_fails_with_the_domain_message(
 
 def test_a_bug_in_a_reindex_keeps_only_its_type(indexed: Services,
                                                monkeypatch: pytest.MonkeyPatch) -> None:
-    def broken(*_args: object) -> None:
+    def broken(*_args: object, **_kwargs: object) -> None:
         raise RuntimeError("/srv/secret/path exploded")
 
     monkeypatch.setattr(indexed.indexer, "sync", broken)
