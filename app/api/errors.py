@@ -1,4 +1,5 @@
-"""Map every failure to ``{"error": {"code", "message"}}`` with a 4xx/5xx status.
+"""Map every failure to ``{"error": {"code", "message"}}`` with a 4xx/5xx status (declared in
+``/openapi.json`` as ``app.api.schemas.errors.ErrorBody``).
 
 Validation messages name the field and the rule, never echo the input (a 20 kB question
 should not come back in the error) and never include a stack trace or a server path. Errors of
@@ -15,16 +16,27 @@ from fastapi import FastAPI, Request
 from fastapi.exceptions import RequestValidationError
 from fastapi.responses import JSONResponse
 from starlette.exceptions import HTTPException
+from starlette.routing import Match
 
 from app.core.errors import LOWER_LAYER_ERRORS, Busy, Unauthorized, VraagbaakError, translate
 
 log = logging.getLogger("vraagbaak.api")
+METHODS = ("DELETE", "GET", "HEAD", "PATCH", "POST", "PUT")
 
 
 def error_response(status: int, code: str, message: str,
                    headers: dict[str, str] | None = None) -> JSONResponse:
     return JSONResponse({"error": {"code": code, "message": message}}, status_code=status,
                         headers=headers)
+
+
+def allowed_methods(request: Request) -> str:
+    """Every method the path takes, asked of the router itself: Starlette's own 405 names
+    only the first route it met, and FastAPI makes one route a method."""
+    routes = request.app.router.routes
+    return ", ".join(method for method in METHODS if any(
+        route.matches({**request.scope, "method": method})[0] is Match.FULL
+        for route in routes))
 
 
 def install(app: FastAPI) -> None:
@@ -47,9 +59,13 @@ def install(app: FastAPI) -> None:
         return error_response(422, "invalid_request", "; ".join(parts))
 
     @app.exception_handler(HTTPException)
-    async def http_error(_request: Request, exc: HTTPException) -> JSONResponse:
-        code = {404: "not_found", 405: "method_not_allowed"}.get(exc.status_code, "http_error")
-        return error_response(exc.status_code, code, str(exc.detail))
+    async def http_error(request: Request, exc: HTTPException) -> JSONResponse:
+        code = {400: "malformed_body", 404: "not_found", 405: "method_not_allowed"}.get(
+            exc.status_code, "http_error")
+        headers = dict(exc.headers or {})
+        if exc.status_code == 405:
+            headers["Allow"] = allowed_methods(request)
+        return error_response(exc.status_code, code, str(exc.detail), headers=headers or None)
 
     @app.exception_handler(Exception)
     async def unexpected(_request: Request, exc: Exception) -> JSONResponse:

@@ -17,6 +17,7 @@ from pydantic import BaseModel, Field
 from app.core.background import JobStatus
 
 Metrics = dict[str, int | float | None]
+Origin = Literal["built-in", "uploaded"]
 
 
 class RunSettings(BaseModel):
@@ -66,7 +67,7 @@ class QuestionSet(BaseModel):
     """A question set runs and prompt gates can name."""
 
     name: str
-    origin: Literal["built-in", "uploaded"]
+    origin: Origin
     questions: int
     must_refuse: int = Field(description="Questions the assistant must decline.")
     sha256: str
@@ -76,7 +77,7 @@ class UnreadableSet(BaseModel):
     """A set file that no longer parses: listed with the reason, so it can be fixed."""
 
     name: str
-    origin: Literal["built-in", "uploaded"]
+    origin: Origin
     error: str
 
 

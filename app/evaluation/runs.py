@@ -6,13 +6,17 @@ A run records the set's name and SHA-256, the resolved prompt version (``answer`
 retrieval settings. One run executes at a time per process (``app.core.background``: it shares
 the cores and the LLM with chat); while the LLM queue is full, the run waits instead of
 failing, and a server stopping mid-run stops it after the question in flight.
+
+Who sees what: a run only by readers of every collection it used, a set only by readers of
+every collection its questions name (``app.evaluation.set_files``); anything else is "not
+found", never "forbidden".
 """
 
 from __future__ import annotations
 
 import time
 import uuid
-from collections.abc import Callable
+from collections.abc import Callable, Iterator
 from collections.abc import Collection as Names
 from functools import partial
 from pathlib import Path
@@ -34,6 +38,7 @@ from app.evaluation.records import (
     Comparison,
     EvalRun,
     EvalRunOverview,
+    Origin,
     QuestionSet,
     RunProgress,
     RunSettings,
@@ -41,6 +46,7 @@ from app.evaluation.records import (
     UploadedSet,
 )
 from app.evaluation.runner import run_question
+from app.evaluation.set_files import describe, named_collections, visible
 from app.evaluation.tables import EvalRun as EvalRunRow
 from app.knowledge.search import SearchService
 from app.knowledge.tables import Collection
@@ -83,32 +89,50 @@ class EvalRunService(BackgroundJobs):
 
     def set_path(self, name: str) -> Path:
         """The file of the set named ``name``: built-in sets first, then uploaded ones."""
-        if not NAME.match(name):
+        if not _is_set_name(name):
             raise InvalidInput("set names are lower-case letters, digits, - and _",
                                code="invalid_set_name")
         for folder in (BUILT_IN, self._uploaded):
             if (folder / f"{name}.jsonl").is_file():
                 return folder / f"{name}.jsonl"
-        raise NotFound(f"question set '{name}' not found", code="set_not_found")
+        raise _set_not_found(name)
 
     def sets(self) -> list[QuestionSet | UnreadableSet]:
-        """Built-in and uploaded sets; one that no longer parses is listed with the reason."""
-        out: list[QuestionSet | UnreadableSet] = []
-        for origin, folder in (("built-in", BUILT_IN), ("uploaded", self._uploaded)):
-            for path in sorted(folder.glob("*.jsonl")):
-                try:
-                    questions = load_set(path)
-                except SetFormatError as exc:
-                    out.append(UnreadableSet(name=path.stem, origin=origin, error=str(exc)))
-                    continue
-                out.append(QuestionSet(name=path.stem, origin=origin, questions=len(questions),
-                                       must_refuse=sum(q.must_refuse for q in questions),
-                                       sha256=set_hash(path)))
-        return out
+        """Every built-in and uploaded set, whoever may read its collections: the operator's
+        view (``vraagbaak eval sets``). Whatever answers a signed-in caller uses
+        ``visible_sets``."""
+        return [listed for listed, _named in self._catalogue()]
 
-    def upload_set(self, actor: Principal, name: str, text: str) -> UploadedSet:
-        """Store a new set after validating every line (errors name the line)."""
-        if not NAME.match(name):
+    def visible_sets(self, *, readable: Names[str]) -> list[QuestionSet | UnreadableSet]:
+        """The sets whose questions name only collections in ``readable``
+        (``app.evaluation.set_files``); one that no longer parses is listed with the reason."""
+        return [listed for listed, named in self._catalogue() if visible(named, readable)]
+
+    def visible_set(self, name: str, *, readable: Names[str]) -> QuestionSet | UnreadableSet:
+        """One set, if the caller may see it; one they may not is ``set_not_found``, exactly
+        like a set that does not exist (and so is a name no set can have)."""
+        if not _is_set_name(name):
+            raise _set_not_found(name)
+        path = self.set_path(name)
+        listed, named = describe(path, "built-in" if path.parent == BUILT_IN else "uploaded")
+        if not visible(named, readable):
+            raise _set_not_found(name)
+        return listed
+
+    def _catalogue(self) -> Iterator[tuple[QuestionSet | UnreadableSet, frozenset[str] | None]]:
+        folders: tuple[tuple[Origin, Path], ...] = (("built-in", BUILT_IN),
+                                                    ("uploaded", self._uploaded))
+        for origin, folder in folders:
+            for path in sorted(folder.glob("*.jsonl")):
+                yield describe(path, origin)
+
+    def upload_set(self, actor: Principal, name: str, text: str, *,
+                   readable: Names[str] | None = None) -> UploadedSet:
+        """Store a new set after validating every line (errors name the line). Given the
+        uploader's ``readable`` collections (the HTTP API and pages do), a set naming another
+        collection is refused as that collection not found: it would be stored, yet hidden
+        from its own uploader."""
+        if not _is_set_name(name):
             raise InvalidInput("set names are lower-case letters, digits, - and _",
                                code="invalid_set_name")
         if (BUILT_IN / f"{name}.jsonl").is_file() or (self._uploaded / f"{name}.jsonl").is_file():
@@ -121,6 +145,11 @@ class EvalRunService(BackgroundJobs):
             raise InvalidInput(str(exc), code="invalid_set") from None
         if not questions:
             raise InvalidInput("the set has no questions", code="invalid_set")
+        if readable is not None:
+            for collection in sorted(named_collections(questions)):
+                if collection not in readable:
+                    raise NotFound(f"collection '{collection}' not found",
+                                   code="collection_not_found")
         self._uploaded.mkdir(parents=True, exist_ok=True)
         path = self._uploaded / f"{name}.jsonl"
         dump_set(questions, path)
@@ -133,15 +162,12 @@ class EvalRunService(BackgroundJobs):
               readable: Names[str], wait: bool = False,
               progress: Callable[[int, int], None] | None = None) -> EvalRun:
         """Queue a run (``wait``: run it here and return when done, for the CLI)."""
+        # a set they may not see is not found, before anything else is looked at
+        if isinstance(listed := self.visible_set(set_name, readable=readable), UnreadableSet):
+            raise InvalidInput(listed.error, code="invalid_set")
         path = self.set_path(set_name)
-        try:
-            questions = load_set(path)
-        except SetFormatError as exc:
-            raise InvalidInput(str(exc), code="invalid_set") from None
-        needed = sorted({c for q in questions for c in q.collections})
-        for name in needed:
-            if name not in readable:
-                raise NotFound(f"collection '{name}' not found", code="collection_not_found")
+        questions = load_set(path)
+        needed = sorted(named_collections(questions))
         template = self._prompts.get(config.prompt, zones=ZONES)
         try:  # the caller named this model: a missing one is their input's fault
             llm = self._llm_factory(config.model) if config.model else None
@@ -262,6 +288,15 @@ class EvalRunService(BackgroundJobs):
         if run is None or not set(run.snapshot_ids) <= set(readable):
             raise NotFound("evaluation run not found", code="run_not_found")
         return run
+
+
+def _is_set_name(name: str) -> bool:
+    # fullmatch: NAME ends in "$", which re.match lets match before a final newline
+    return NAME.fullmatch(name) is not None
+
+
+def _set_not_found(name: str) -> NotFound:
+    return NotFound(f"question set '{name}' not found", code="set_not_found")
 
 
 def _overview(run: EvalRunRow) -> EvalRunOverview:

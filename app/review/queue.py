@@ -167,9 +167,12 @@ class ReviewQueue:
                 readable: Names[str], text: str | None = None) -> Draft:
         rating.check(reject=False)
         draft = self._reviewable(draft_id, reviewer, readable)
-        final = draft.text if text is None else text
-        if not final.strip():
+        if text is not None and not text.strip():  # what the request says: 422
             raise InvalidInput("write the reply before approving it", code="empty_text")
+        final = draft.text if text is None else text
+        if not final.strip():  # what the draft holds: its state, 409
+            raise Conflict("the draft's reply is empty: write it before approving it",
+                           code="empty_text")
         distance = Levenshtein.normalized_distance(draft.generated_text, final)
         payload = {"event": "draft.approved", "draft_id": draft.id,
                    "ticket_id": draft.ticket_id, "customer": draft.customer,

@@ -6,13 +6,15 @@ from fastapi import APIRouter, Response
 
 from app.api.deps import Admin, ServicesDep
 from app.api.schemas.admin import Grants, GrantsRequest
+from app.api.schemas.errors import JSON_BODY, WITH_ROLE, errors
+from app.api.schemas.rules import Id, Name
 from app.knowledge.job_records import Job
 
-router = APIRouter(prefix="/v1/admin", tags=["admin"])
+router = APIRouter(prefix="/v1/admin", tags=["admin"], responses=WITH_ROLE)
 
 
-@router.post("/collections/{name}/reindex", status_code=202)
-def reindex(name: str, services: ServicesDep, admin: Admin, response: Response) -> Job:
+@router.post("/collections/{name}/reindex", status_code=202, responses=errors(404, 409, 422))
+def reindex(name: Name, services: ServicesDep, admin: Admin, response: Response) -> Job:
     """Start a re-index in the background; poll the job (the ``Location``) for progress."""
     services.collections.get(name)  # 404 for an unknown collection
     job = services.jobs.start_reindex(name, actor=admin.actor)
@@ -20,20 +22,20 @@ def reindex(name: str, services: ServicesDep, admin: Admin, response: Response) 
     return job
 
 
-@router.get("/jobs/{job_id}")
-def job(job_id: str, services: ServicesDep, _admin: Admin) -> Job:
+@router.get("/jobs/{job_id}", responses=errors(404, 422))
+def job(job_id: Id, services: ServicesDep, _admin: Admin) -> Job:
     """A re-index job: progress, outcome and every file it skipped, with the reason."""
     return services.jobs.get(job_id)
 
 
-@router.get("/collections/{name}/grants")
-def grants(name: str, services: ServicesDep, _admin: Admin) -> Grants:
+@router.get("/collections/{name}/grants", responses=errors(404, 422))
+def grants(name: Name, services: ServicesDep, _admin: Admin) -> Grants:
     """Who may read the collection, besides admins."""
     return Grants.model_validate(services.access.grants(name), from_attributes=True)
 
 
-@router.put("/collections/{name}/grants")
-def set_grants(name: str, body: GrantsRequest, services: ServicesDep,
+@router.put("/collections/{name}/grants", responses=JSON_BODY | errors(404))
+def set_grants(name: Name, body: GrantsRequest, services: ServicesDep,
                admin: Admin) -> Grants:
     """Replace who may read the collection: everyone, and/or a list of teams."""
     before, after = services.access.set_grants(name, everyone=body.everyone, teams=body.teams)

@@ -2,27 +2,29 @@
 
 from __future__ import annotations
 
-from datetime import datetime
 from typing import Annotated, Literal
 
 from fastapi import APIRouter, Query
 from fastapi.responses import StreamingResponse
 
 from app.api.deps import Admin, ServicesDep
+from app.api.schemas.errors import PARAMETERS, WITH_ROLE
+from app.api.schemas.rules import IsoTime
 from app.audit.log import AuditFilter, to_csv, to_jsonl
 from app.audit.records import AuditVerification
 
-router = APIRouter(prefix="/v1/admin/audit", tags=["admin: audit"])
+router = APIRouter(prefix="/v1/admin/audit", tags=["admin: audit"], responses=WITH_ROLE)
 
 
-@router.get("", response_class=StreamingResponse)
+@router.get("", response_class=StreamingResponse, responses=PARAMETERS)
 def export(
     services: ServicesDep,
     admin: Admin,
     actor: Annotated[str | None, Query(max_length=128, description="Who (username).")] = None,
     action: Annotated[str | None, Query(max_length=64, description="e.g. login_failed.")] = None,
-    since: Annotated[datetime | None, Query(description="ISO time, inclusive.")] = None,
-    until: Annotated[datetime | None, Query(description="ISO time, exclusive.")] = None,
+    since: Annotated[IsoTime | None, Query(description="ISO time, inclusive (UTC if it "
+                                           "names no offset).")] = None,
+    until: Annotated[IsoTime | None, Query(description="ISO time, exclusive.")] = None,
     limit: Annotated[int | None, Query(ge=1, le=1_000_000)] = None,
     format: Annotated[Literal["jsonl", "csv"], Query()] = "jsonl",
 ) -> StreamingResponse:

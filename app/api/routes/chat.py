@@ -16,12 +16,15 @@ from app.answering.records import Answer, AnswerDetail
 from app.answering.streaming import AnswerStream, TokenEvent
 from app.api.deps import Asker, CurrentUser, Readable, ServicesDep
 from app.api.schemas.chat import CHAT_RESPONSES, ChatRequest
+from app.api.schemas.errors import JSON_BODY, SIGNED_IN, WITH_ROLE, errors
+from app.api.schemas.rules import Id
 from app.core.errors import VraagbaakError
 
 router = APIRouter(prefix="/v1", tags=["chat"])
 
 
-@router.post("/chat", response_model=None, responses=CHAT_RESPONSES)
+@router.post("/chat", response_model=None,
+             responses=CHAT_RESPONSES | WITH_ROLE | JSON_BODY | errors(404, 429, 503))
 async def chat(body: ChatRequest, services: ServicesDep, asker: Asker,
                readable: Readable) -> Answer | EventSourceResponse:
     """Ask a question; the answer cites the documents it stands on."""
@@ -47,7 +50,7 @@ async def _events(answering: AnswerStream) -> AsyncIterator[dict[str, str]]:
                "data": json.dumps({"error": {"code": exc.code, "message": exc.message}})}
 
 
-@router.get("/answers/{answer_id}")
-def get_answer(answer_id: str, services: ServicesDep, user: CurrentUser,
+@router.get("/answers/{answer_id}", responses=SIGNED_IN | errors(404, 422))
+def get_answer(answer_id: Id, services: ServicesDep, user: CurrentUser,
                readable: Readable) -> AnswerDetail:
     return services.answers.get(answer_id, readable=readable, viewer=user)

@@ -8,11 +8,13 @@ from fastapi import APIRouter, Response
 from app.answering.conversations import Conversation, ConversationSummary
 from app.api.deps import Agent, Readable, ServicesDep
 from app.api.schemas.conversations import ConversationList, ConversationStart
+from app.api.schemas.errors import JSON_BODY, WITH_ROLE, errors
+from app.api.schemas.rules import Id
 
-router = APIRouter(prefix="/v1/conversations", tags=["chat"])
+router = APIRouter(prefix="/v1/conversations", tags=["chat"], responses=WITH_ROLE)
 
 
-@router.post("", status_code=201)
+@router.post("", status_code=201, responses=JSON_BODY)
 def start(body: ConversationStart, services: ServicesDep, agent: Agent) -> ConversationSummary:
     return services.conversations.start(agent, body.title)
 
@@ -23,14 +25,14 @@ def mine(services: ServicesDep, agent: Agent) -> ConversationList:
     return ConversationList(conversations=services.conversations.mine(agent))
 
 
-@router.get("/{conversation_id}")
-def get(conversation_id: str, services: ServicesDep, agent: Agent,
+@router.get("/{conversation_id}", responses=errors(404, 422))
+def get(conversation_id: Id, services: ServicesDep, agent: Agent,
         readable: Readable) -> Conversation:
     """The thread, oldest answer first (answers on collections you no longer read are left out)."""
     return services.conversations.get(agent, conversation_id, readable=readable)
 
 
-@router.delete("/{conversation_id}", status_code=204)
-def delete(conversation_id: str, services: ServicesDep, agent: Agent) -> Response:
+@router.delete("/{conversation_id}", status_code=204, responses=errors(404, 422))
+def delete(conversation_id: Id, services: ServicesDep, agent: Agent) -> Response:
     services.conversations.delete(agent, conversation_id)
     return Response(status_code=204)

@@ -21,6 +21,7 @@ from starlette.concurrency import run_in_threadpool
 from app.answering.service import Turn
 from app.answering.streaming import AnswerStream, TokenEvent
 from app.api.deps import Asker, Readable, ServicesDep
+from app.api.schemas.errors import JSON_BODY, WITH_ROLE, errors
 from app.api.schemas.openai import (
     COMPLETION_RESPONSES,
     ChatCompletion,
@@ -33,7 +34,8 @@ from app.core.errors import InvalidInput, VraagbaakError
 router = APIRouter(prefix="/v1", tags=["openai"])
 
 
-@router.post("/chat/completions", response_model=None, responses=COMPLETION_RESPONSES)
+@router.post("/chat/completions", response_model=None,
+             responses=COMPLETION_RESPONSES | WITH_ROLE | JSON_BODY | errors(404, 429, 503))
 async def completions(body: OpenAIChatRequest, services: ServicesDep, asker: Asker,
                       readable: Readable) -> ChatCompletion | EventSourceResponse:
     questions = [m.text() for m in body.messages if m.role == "user"]

@@ -3,13 +3,13 @@ cases made from reviewed drafts."""
 
 from __future__ import annotations
 
-from datetime import datetime
 from typing import Annotated, Literal
 
 from fastapi import APIRouter, Depends, Query
 from fastapi.responses import StreamingResponse
 
 from app.api.deps import CurrentUser, Readable, ServicesDep, require
+from app.api.schemas.errors import JSON_BODY, PARAMETERS, WITH_ROLE, errors
 from app.api.schemas.review import (
     ApproveRequest,
     CandidateRequest,
@@ -17,6 +17,7 @@ from app.api.schemas.review import (
     EditRequest,
     RejectRequest,
 )
+from app.api.schemas.rules import Id, IsoTime
 from app.audit.log import to_jsonl
 from app.core.errors import Forbidden
 from app.core.principal import Principal
@@ -30,17 +31,19 @@ from app.review.records import (
 )
 from app.review.vocabulary import Grouping, State
 
-router = APIRouter(prefix="/v1/review", tags=["review"])
+router = APIRouter(prefix="/v1/review", tags=["review"], responses=WITH_ROLE)
+DECIDING = JSON_BODY | errors(404, 409)  # a draft not yours to see, or not in that state
 Reviewer = Annotated[Principal, Depends(require("reviewer"))]
+MAX_AGE_MINUTES = 10 * 366 * 24 * 60  # ten years: "now minus this" is still a date
 
 
-@router.get("/drafts")
+@router.get("/drafts", responses=PARAMETERS)
 def queue(
     services: ServicesDep, reviewer: Reviewer, readable: Readable,
     state: Annotated[State | None, Query()] = None,
     collection: Annotated[str | None, Query(max_length=64)] = None,
     team: Annotated[str | None, Query(max_length=64)] = None,
-    min_age_minutes: Annotated[float | None, Query(ge=0)] = None,
+    min_age_minutes: Annotated[float | None, Query(ge=0, le=MAX_AGE_MINUTES)] = None,
     assignee: Annotated[str | None, Query(max_length=64)] = None,
     sort: Annotated[Literal["oldest", "newest"], Query()] = "oldest",
     limit: Annotated[int, Query(ge=1, le=1000)] = 100,
@@ -53,58 +56,58 @@ def queue(
     return services.review.queue(reviewer, readable=readable, where=where)
 
 
-@router.get("/drafts/{draft_id}")
-def draft(draft_id: str, services: ServicesDep, reviewer: Reviewer,
+@router.get("/drafts/{draft_id}", responses=errors(404, 422))
+def draft(draft_id: Id, services: ServicesDep, reviewer: Reviewer,
           readable: Readable) -> Draft:
     """The draft with its evidence (citations, support flags, retrieval), history and
     webhook deliveries."""
     return services.review.get(draft_id, reviewer, readable=readable)
 
 
-@router.post("/drafts/{draft_id}/claim")
-def claim(draft_id: str, services: ServicesDep, reviewer: Reviewer,
+@router.post("/drafts/{draft_id}/claim", responses=errors(404, 409, 422))
+def claim(draft_id: Id, services: ServicesDep, reviewer: Reviewer,
           readable: Readable) -> Draft:
     """Take a pending draft, or one whose claim lapsed; re-claiming your own renews it."""
     return services.review.claim(draft_id, reviewer, readable=readable)
 
 
-@router.post("/drafts/{draft_id}/release")
-def release(draft_id: str, services: ServicesDep, reviewer: Reviewer,
+@router.post("/drafts/{draft_id}/release", responses=errors(404, 409, 422))
+def release(draft_id: Id, services: ServicesDep, reviewer: Reviewer,
             readable: Readable) -> Draft:
     return services.review.release(draft_id, reviewer, readable=readable)
 
 
-@router.patch("/drafts/{draft_id}")
-def edit(draft_id: str, body: EditRequest, services: ServicesDep, reviewer: Reviewer,
+@router.patch("/drafts/{draft_id}", responses=DECIDING)
+def edit(draft_id: Id, body: EditRequest, services: ServicesDep, reviewer: Reviewer,
          readable: Readable) -> Draft:
     return services.review.edit(draft_id, reviewer, body.text, readable=readable)
 
 
-@router.post("/drafts/{draft_id}/approve")
-def approve(draft_id: str, body: ApproveRequest, services: ServicesDep, reviewer: Reviewer,
+@router.post("/drafts/{draft_id}/approve", responses=DECIDING)
+def approve(draft_id: Id, body: ApproveRequest, services: ServicesDep, reviewer: Reviewer,
             readable: Readable) -> Draft:
     rating = Rating(scores=dict(body.scores.items()), comment=body.comment)
     return services.review.approve(draft_id, reviewer, rating, readable=readable,
                                    text=body.text)
 
 
-@router.post("/drafts/{draft_id}/reject")
-def reject(draft_id: str, body: RejectRequest, services: ServicesDep, reviewer: Reviewer,
+@router.post("/drafts/{draft_id}/reject", responses=DECIDING)
+def reject(draft_id: Id, body: RejectRequest, services: ServicesDep, reviewer: Reviewer,
            readable: Readable) -> Draft:
     rating = Rating(scores=dict(body.scores.items()), comment=body.comment, reason=body.reason)
     return services.review.reject(draft_id, reviewer, rating, readable=readable)
 
 
-@router.post("/drafts/{draft_id}/request-changes")
-def request_changes(draft_id: str, body: ChangesRequest, services: ServicesDep,
+@router.post("/drafts/{draft_id}/request-changes", responses=DECIDING)
+def request_changes(draft_id: Id, body: ChangesRequest, services: ServicesDep,
                     reviewer: Reviewer, readable: Readable) -> Draft:
     return services.review.request_changes(draft_id, reviewer, body.comment,
                                            readable=readable)
 
 
 @router.post("/drafts/{draft_id}/eval-candidate", status_code=201,
-             response_model_exclude_none=True)
-def eval_candidate(draft_id: str, services: ServicesDep, reviewer: Reviewer,
+             response_model_exclude_none=True, responses=DECIDING)
+def eval_candidate(draft_id: Id, services: ServicesDep, reviewer: Reviewer,
                    readable: Readable, body: CandidateRequest | None = None) -> EvalCandidate:
     """Turn a reviewed draft into a test case (question-set format) for the evaluators:
     ``reference_answer`` only for an approved draft, ``must_not`` only for a rejected one."""
@@ -124,11 +127,12 @@ def eval_candidates(services: ServicesDep, user: CurrentUser,
     return StreamingResponse(to_jsonl(rows), media_type="application/x-ndjson")
 
 
-@router.get("/stats")
+@router.get("/stats", responses=PARAMETERS)
 def stats(
     services: ServicesDep, user: CurrentUser, readable: Readable,
     group_by: Annotated[Grouping, Query()] = "prompt",
-    since: Annotated[datetime | None, Query(description="Only drafts created since.")] = None,
+    since: Annotated[IsoTime | None, Query(description="Only drafts created since (ISO "
+                                           "time; UTC if it names no offset).")] = None,
 ) -> StatsReport:
     """Approval rate, approved-as-is rate, mean scores and edit distance, time to first review
     and to decision (p50/p90), grouped."""

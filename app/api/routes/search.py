@@ -8,12 +8,13 @@ from fastapi import APIRouter, Query
 from starlette.concurrency import run_in_threadpool
 
 from app.api.deps import Agent, CurrentUser, Readable, ServicesDep
+from app.api.schemas.errors import PARAMETERS, SIGNED_IN, WITH_ROLE, errors
 from app.knowledge.records import CollectionAccess, CollectionList, SearchResponse
 
 router = APIRouter(prefix="/v1", tags=["search"])
 
 
-@router.get("/search")
+@router.get("/search", responses=WITH_ROLE | PARAMETERS | errors(404, 503))
 async def search(
     services: ServicesDep,
     user: Agent,
@@ -30,7 +31,7 @@ async def search(
     return SearchResponse.of(q, result)
 
 
-@router.get("/collections", response_model_exclude_unset=True)
+@router.get("/collections", response_model_exclude_unset=True, responses=SIGNED_IN)
 def collections(services: ServicesDep, user: CurrentUser, readable: Readable) -> CollectionList:
     """The collections the caller may read; admins also see who may read each."""
     listed = services.collections.list(readable=readable)

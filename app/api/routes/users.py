@@ -10,10 +10,12 @@ from fastapi import APIRouter
 
 from app.api.deps import Admin, ServicesDep
 from app.api.schemas.auth import TokenList, TokenRequest
+from app.api.schemas.errors import JSON_BODY, WITH_ROLE, errors
+from app.api.schemas.rules import Id, Name
 from app.api.schemas.users import TeamCreate, TeamList, UserCreate, UserList, UserUpdate
 from app.identity.records import NewToken, Team, Token, User
 
-router = APIRouter(prefix="/v1/admin", tags=["admin: users"])
+router = APIRouter(prefix="/v1/admin", tags=["admin: users"], responses=WITH_ROLE)
 
 
 @router.get("/users")
@@ -21,7 +23,7 @@ def list_users(services: ServicesDep, _admin: Admin) -> UserList:
     return UserList(users=services.users.all())
 
 
-@router.post("/users", status_code=201)
+@router.post("/users", status_code=201, responses=JSON_BODY | errors(404, 409))
 def create_user(body: UserCreate, services: ServicesDep, admin: Admin) -> User:
     user = services.users.create(body.username, roles=body.roles, teams=body.teams,
                                  password=body.password, display_name=body.display_name)
@@ -30,13 +32,13 @@ def create_user(body: UserCreate, services: ServicesDep, admin: Admin) -> User:
     return user
 
 
-@router.get("/users/{username}")
-def get_user(username: str, services: ServicesDep, _admin: Admin) -> User:
+@router.get("/users/{username}", responses=errors(404, 422))
+def get_user(username: Name, services: ServicesDep, _admin: Admin) -> User:
     return services.users.get(username)
 
 
-@router.patch("/users/{username}")
-def update_user(username: str, body: UserUpdate, services: ServicesDep, admin: Admin) -> User:
+@router.patch("/users/{username}", responses=JSON_BODY | errors(404))
+def update_user(username: Name, body: UserUpdate, services: ServicesDep, admin: Admin) -> User:
     user = services.users.update(username, roles=body.roles, teams=body.teams,
                                  active=body.active, password=body.password,
                                  display_name=body.display_name)
@@ -53,21 +55,21 @@ def list_teams(services: ServicesDep, _admin: Admin) -> TeamList:
     return TeamList(teams=services.users.teams())
 
 
-@router.post("/teams", status_code=201)
+@router.post("/teams", status_code=201, responses=JSON_BODY | errors(409))
 def create_team(body: TeamCreate, services: ServicesDep, admin: Admin) -> Team:
     team = services.users.create_team(body.name)
     services.audit.record(admin.actor, "team_created", body.name)
     return team
 
 
-@router.get("/users/{username}/tokens")
-def user_tokens(username: str, services: ServicesDep, _admin: Admin) -> TokenList:
+@router.get("/users/{username}/tokens", responses=errors(404, 422))
+def user_tokens(username: Name, services: ServicesDep, _admin: Admin) -> TokenList:
     user = services.users.get(username)
     return TokenList(tokens=services.identity.tokens.list(user.id))
 
 
-@router.post("/users/{username}/tokens", status_code=201)
-def create_user_token(username: str, body: TokenRequest, services: ServicesDep,
+@router.post("/users/{username}/tokens", status_code=201, responses=JSON_BODY | errors(404))
+def create_user_token(username: Name, body: TokenRequest, services: ServicesDep,
                       admin: Admin) -> NewToken:
     """A token for a user or service account; the token is in this response only."""
     return services.identity.create_token(
@@ -75,6 +77,6 @@ def create_user_token(username: str, body: TokenRequest, services: ServicesDep,
         expires_days=body.expires_days or services.settings.auth.token_days)
 
 
-@router.delete("/tokens/{token_id}")
-def revoke_token(token_id: str, services: ServicesDep, admin: Admin) -> Token:
+@router.delete("/tokens/{token_id}", responses=errors(404, 422))
+def revoke_token(token_id: Id, services: ServicesDep, admin: Admin) -> Token:
     return services.identity.revoke_token(admin, token_id, own_only=False)

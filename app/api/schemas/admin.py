@@ -5,8 +5,10 @@ from __future__ import annotations
 
 from pydantic import BaseModel, Field
 
+from app.api.schemas.rules import RequestBody
 
-class GrantsRequest(BaseModel):
+
+class GrantsRequest(RequestBody):
     everyone: bool = Field(False, description="Every signed-in user may read it.")
     teams: list[str] = Field(default_factory=list, description="Teams that may read it.")
 

@@ -5,9 +5,10 @@ from __future__ import annotations
 from pydantic import BaseModel, Field
 
 from app.answering.conversations import ConversationSummary
+from app.api.schemas.rules import RequestBody
 
 
-class ConversationStart(BaseModel):
+class ConversationStart(RequestBody):
     title: str = Field(min_length=1, max_length=2000, description="Usually the first "
                        "question; cut to 80 characters.")
 

@@ -8,9 +8,15 @@ from typing import Any, Literal
 from pydantic import BaseModel, Field
 
 from app.answering.records import Answer, Citation, Sentence
+from app.api.schemas.rules import NON_BLANK, RequestBody
+
+# the question is the last user message: there must be one, with text (no_user_message)
+A_USER_MESSAGE: dict[str, Any] = {"type": "object", "required": ["role", "content"],
+                  "properties": {"role": {"const": "user"},
+                                 "content": {"type": "string", **NON_BLANK}}}
 
 
-class OpenAIMessage(BaseModel):
+class OpenAIMessage(RequestBody):
     role: str
     content: str | list[dict[str, Any]] | None = None
 
@@ -20,9 +26,10 @@ class OpenAIMessage(BaseModel):
         return self.content or ""
 
 
-class OpenAIChatRequest(BaseModel):
+class OpenAIChatRequest(RequestBody):
     model: str = Field("vraagbaak", description="Ignored: the server's configured model answers.")
-    messages: list[OpenAIMessage] = Field(min_length=1)
+    messages: list[OpenAIMessage] = Field(min_length=1,
+                                          json_schema_extra={"contains": A_USER_MESSAGE})
     stream: bool = False
     max_tokens: int | None = Field(
         None, ge=1, description="At most the server's llm.max_answer_tokens (the cap wins).")
@@ -78,7 +85,9 @@ COMPLETION_RESPONSES: dict[int | str, dict[str, Any]] = {
         "model": ChatCompletion,
         "description": "The completion; with `stream: true`, server-sent events instead.",
         "content": {"text/event-stream": {
-            "schema": {"type": "string"},
+            # OpenAPI 3.1: the schema of an event stream is that of one event
+            "schema": {"type": "object", "required": ["data"], "properties": {
+                "data": {"type": "string", "description": "A JSON object, or [DONE]."}}},
             "description": "`chat.completion.chunk` objects, the last with `citations` and "
                            "`vraagbaak`, then `[DONE]`; an `error` object if generation "
                            "fails mid-stream.",

@@ -3,32 +3,35 @@
 
 from __future__ import annotations
 
-from pydantic import BaseModel, Field
+from pydantic import Field
 
+from app.api.schemas.rules import NON_BLANK, RequestBody
 from app.review.vocabulary import Reason, Scores
 
 
-class EditRequest(BaseModel):
-    text: str = Field(max_length=20_000)
+class EditRequest(RequestBody):
+    text: str = Field(max_length=20_000, json_schema_extra=NON_BLANK)
 
 
-class ApproveRequest(BaseModel):
+class ApproveRequest(RequestBody):
     scores: Scores
     comment: str = Field("", max_length=4000)
-    text: str | None = Field(None, max_length=20_000, description="Final text, if edited now.")
+    text: str | None = Field(None, max_length=20_000, description="Final text, if edited now.",
+                             json_schema_extra=NON_BLANK)
 
 
-class RejectRequest(BaseModel):
+class RejectRequest(RequestBody):
     scores: Scores
     reason: Reason
     comment: str = Field("", max_length=4000)
 
 
-class ChangesRequest(BaseModel):
-    comment: str = Field(min_length=1, max_length=4000, description="What should change.")
+class ChangesRequest(RequestBody):
+    comment: str = Field(min_length=1, max_length=4000, description="What should change.",
+                         json_schema_extra=NON_BLANK)
 
 
-class CandidateRequest(BaseModel):
+class CandidateRequest(RequestBody):
     expected_documents: list[str] | None = Field(
         None, description="Documents that should answer it (default: an approved draft's "
         "cited documents; required for a rejection other than should_not_answer).")

@@ -21,14 +21,14 @@ from starlette.concurrency import run_in_threadpool
 from app.api.deps import ServicesDep
 from app.core.errors import Conflict, InvalidInput, NotFound
 from app.core.principal import Principal
-from app.evaluation.records import EvalRunOverview, QuestionSet
+from app.evaluation.records import EvalRunOverview, QuestionSet, UnreadableSet
 from app.prompt_library.records import PromptDetail
 from app.web.rendering import N_, render
 from app.web.session import FormUser, PageUser, with_role
 from app.wiring import Services
 from eval.gates import gate_failures
 from eval.runner import RunConfig
-from eval.sets_format import SetFormatError, load_set
+from eval.sets_format import load_set
 from prompts.zones import MovableZone
 
 router = APIRouter(include_in_schema=False)
@@ -59,8 +59,8 @@ def _page(request: Request, template: str, user: Principal, **context: Any) -> H
 # -- question sets -------------------------------------------------------------------------
 def _sets_page(request: Request, services: Services, user: Principal, *,
                status_code: int = 200, **context: Any) -> HTMLResponse:
-    return _page(request, "sets.html", user, sets=services.evals.sets(),
-                 status_code=status_code, **context)
+    sets = services.evals.visible_sets(readable=services.access.readable(user))
+    return _page(request, "sets.html", user, sets=sets, status_code=status_code, **context)
 
 
 def line_error(name: str, message: str) -> tuple[int | None, str]:
@@ -91,8 +91,9 @@ async def upload_set(request: Request, services: ServicesDep, user: FormUser,
                               jsonl="", error_line=None,
                               error=N_("The file is too large for one set."))
     try:
-        stored = await run_in_threadpool(services.evals.upload_set, evaluator, name, text)
-    except (InvalidInput, Conflict) as exc:
+        stored = await run_in_threadpool(services.evals.upload_set, evaluator, name, text,
+                                         readable=services.access.readable(evaluator))
+    except (InvalidInput, Conflict, NotFound) as exc:
         line, problem = line_error(name, exc.message)
         return _sets_page(request, services, evaluator, status_code=exc.status, name=name,
                           jsonl=text, error_line=line, error=problem)
@@ -103,14 +104,10 @@ async def upload_set(request: Request, services: ServicesDep, user: FormUser,
 def set_page(name: str, request: Request, services: ServicesDep, user: PageUser,
              uploaded: bool = False) -> HTMLResponse:
     evaluator = _evaluator(user)
-    listed = next((s for s in services.evals.sets() if s.name == name), None)
-    if listed is None:
-        raise NotFound(f"question set '{name}' not found", code="set_not_found")
-    questions, error = [], None
-    try:
-        questions = load_set(services.evals.set_path(name))
-    except SetFormatError as exc:
-        error = str(exc)
+    # a set over a collection they may not read is "not found", exactly like a missing one
+    listed = services.evals.visible_set(name, readable=services.access.readable(evaluator))
+    error = listed.error if isinstance(listed, UnreadableSet) else None
+    questions = load_set(services.evals.set_path(name)) if error is None else []
     return _page(request, "set.html", evaluator, set=listed, questions=questions, error=error,
                  uploaded=uploaded)
 
@@ -128,8 +125,10 @@ def _refs(services: Services) -> list[str]:
 @router.get("/eval", response_class=HTMLResponse)
 def runs_page(request: Request, services: ServicesDep, user: PageUser) -> HTMLResponse:
     evaluator = _evaluator(user)
-    runs = services.evals.runs(readable=services.access.readable(evaluator))
-    usable = [s for s in services.evals.sets() if isinstance(s, QuestionSet)]
+    readable = services.access.readable(evaluator)
+    runs = services.evals.runs(readable=readable)
+    usable = [s for s in services.evals.visible_sets(readable=readable)
+              if isinstance(s, QuestionSet)]
     return _page(request, "runs.html", evaluator, runs=runs, sets=usable,
                  refs=_refs(services), key_metrics=KEY_METRICS)
 

@@ -83,3 +83,46 @@ def test_a_collection_whose_embedding_model_is_gone_is_503_without_its_path(
     err = _error(r, 503)
     assert err["code"] == "model_unavailable"
     assert "minilm-nl" not in r.text
+
+
+# -- what the fuzzer found (tests/app/api/test_fuzz.py), each pinned here --------------------
+def test_a_wrong_method_names_every_method_the_path_takes(client: TestClient) -> None:
+    """FastAPI makes one route a method: Starlette's own 405 named only the first."""
+    r = client.delete("/v1/admin/teams")
+    assert _error(r, 405)["code"] == "method_not_allowed"
+    assert r.headers["allow"] == "GET, POST"
+
+
+@pytest.mark.parametrize("path", ["/v1/review/stats", "/v1/admin/audit"])
+def test_a_time_is_iso_text_never_a_bare_number(client: TestClient, path: str) -> None:
+    """pydantic reads 0.5 as a Unix timestamp; the schema says date-time."""
+    for number in ("0.5", "99843"):
+        assert _error(client.get(path, params={"since": number}), 422)["code"] == \
+            "invalid_request"
+    for iso in ("2026-05-01T09:00:00Z", "2026-05-01T09:00:00", "2026-05-01"):
+        assert client.get(path, params={"since": iso}).status_code == 200, iso
+
+
+def test_a_body_is_taken_as_its_schema_reads_it(client: TestClient) -> None:
+    """0 is not false and "30" is not 30; but 30.0 is the JSON number 30."""
+    for body in ({"everyone": 0}, {"everyone": "true"}, {"teams": "kb"}):
+        assert _error(client.put("/v1/admin/collections/kb/grants", json=body), 422)["code"] \
+            == "invalid_request", body
+    assert _error(client.post("/v1/me/tokens", json={"expires_days": "30"}), 422)
+    r = client.post("/v1/me/tokens", json={"expires_days": 30.0})
+    assert r.status_code == 201, r.text
+
+
+def test_an_age_filter_past_any_date_is_refused_not_a_crash(client: TestClient) -> None:
+    r = client.get("/v1/review/drafts", params={"min_age_minutes": 1e12})
+    assert _error(r, 422)["code"] == "invalid_request"
+
+
+def test_an_over_long_id_is_refused(client: TestClient) -> None:
+    assert _error(client.get("/v1/answers/" + "a" * 65), 422)["code"] == "invalid_request"
+    assert _error(client.get("/v1/answers/" + "a" * 64), 404)["code"] == "answer_not_found"
+
+
+def test_a_zone_change_names_a_version(client: TestClient) -> None:
+    r = client.post("/v1/prompts/answer/zone", json={"zone": "pilot"})
+    assert _error(r, 422)["code"] == "invalid_request" and "ref" in r.json()["error"]["message"]

@@ -26,6 +26,39 @@ def json_2xx_responses(spec: dict[str, Any]) -> list[tuple[str, str, bool]]:
     return rows
 
 
+def spec(settings: Settings) -> dict[str, Any]:
+    with TestClient(create_app(settings, embedder=FakeEmbedder(), llm=FakeLLM())) as client:
+        return dict(client.get("/openapi.json").json())
+
+
+def spec_operations(settings: Settings) -> set[str]:
+    """Every operation of the spec as schemathesis names it: "GET /v1/search"."""
+    return {f"{method.upper()} {path}" for path, operations in spec(settings)["paths"].items()
+            for method in operations}
+
+
+def test_every_error_answer_is_declared_as_the_one_error_body(settings: Settings) -> None:
+    """4xx and 5xx are ``{"error": {"code", "message"}}`` (``ErrorBody``), as
+    ``app.api.errors`` makes them; FastAPI's own ``HTTPValidationError`` is never claimed."""
+    document = spec(settings)
+    assert "HTTPValidationError" not in document["components"]["schemas"]
+    error_body = {"$ref": "#/components/schemas/ErrorBody"}
+    undeclared, other = [], []
+    for path, operations in document["paths"].items():
+        for method, op in operations.items():
+            declared = op["responses"]
+            if path.startswith("/v1/") and path != "/v1/auth/login" and "401" not in declared:
+                undeclared.append(f"{method.upper()} {path}: 401")
+            if (op.get("parameters") or "requestBody" in op) and "422" not in declared:
+                undeclared.append(f"{method.upper()} {path}: 422")
+            for status, response in declared.items():
+                if status[0] not in "45" or (path, status) == ("/readyz", "503"):
+                    continue
+                if response.get("content") != {"application/json": {"schema": error_body}}:
+                    other.append(f"{method.upper()} {path} {status}: {response.get('content')}")
+    assert undeclared == [] and other == [], (undeclared, other)
+
+
 def test_at_least_nine_in_ten_json_responses_name_a_schema(settings: Settings) -> None:
     with TestClient(create_app(settings, embedder=FakeEmbedder(), llm=FakeLLM())) as client:
         rows = json_2xx_responses(client.get("/openapi.json").json())

@@ -144,6 +144,7 @@ def test_a_good_set_is_stored_with_the_hash_of_its_file(sqlite_lab: Lab) -> None
     ("demo-nl", TINY, "set_exists"),
     ("../escape", TINY, "invalid_set_name"),
     ("Tiny", TINY, "invalid_set_name"),
+    ("tiny2\n", TINY, "invalid_set_name"),  # a final newline is not part of a name
     ("empty", "\n\n", "invalid_set"),
 ])
 def test_upload_refuses_built_in_and_bad_names_and_empty_sets(sqlite_lab: Lab, name: str,
@@ -165,6 +166,94 @@ def test_an_uploaded_set_is_never_overwritten(sqlite_lab: Lab) -> None:
     assert again.status_code == 409 and again.json()["error"]["code"] == "set_exists"
     assert sqlite_lab.services.evals.current_hash("kept") == first.json()["sha256"]
 
+
+
+# -- who sees which set ---------------------------------------------------------------------
+def test_sets_are_listed_only_to_readers_of_all_their_collections(sqlite_lab: Lab) -> None:
+    """A set quotes questions about its collections: tiny (kb) is eva's, secret-set (secret)
+    and a set over kb and secret are not; the admin reads every collection and sees them all."""
+    lab, c = sqlite_lab, sqlite_lab.client
+    lab.services.evals.upload_set(lab.principal("admin"), "mixed", "\n".join([
+        line("q-vpn", VPN_QUESTION),
+        line("q-vault", "Who keeps the vault door code?", collections=("secret",),
+             expected=("vault.md",))]))
+
+    def listed(who: str) -> dict[str, dict[str, Any]]:
+        r = c.get("/v1/eval/sets", headers=lab.as_(who))
+        assert r.status_code == 200, r.text
+        return {s["name"]: s for s in r.json()["sets"]}
+
+    mine, everything = listed("eva"), listed("admin")
+    assert "tiny" in mine and not {"secret-set", "mixed"} & set(mine)
+    assert {"tiny", "secret-set", "mixed"} <= set(everything)
+    assert everything["tiny"] == mine["tiny"]
+    # built-in sets obey the same rule: there is no demo collection here
+    assert "demo" not in mine and "demo" not in everything
+    assert "demo" in {s.name for s in lab.services.evals.sets()}  # the operator's view
+
+
+def test_a_hidden_set_looks_exactly_like_a_missing_one(sqlite_lab: Lab) -> None:
+    c, eva = sqlite_lab.client, sqlite_lab.as_("eva")
+    hidden = c.post("/v1/eval/runs", headers=eva, json={"set": "secret-set"})
+    missing = c.post("/v1/eval/runs", headers=eva, json={"set": "no-such-set"})
+    assert hidden.status_code == missing.status_code == 404
+    assert hidden.json()["error"]["code"] == missing.json()["error"]["code"] == "set_not_found"
+    assert hidden.json()["error"]["message"].replace("secret-set", "X") == \
+        missing.json()["error"]["message"].replace("no-such-set", "X")
+    with pytest.raises(NotFound):
+        sqlite_lab.services.evals.visible_set("secret-set", readable=sqlite_lab.readable("eva"))
+    # the owner of the collections still gets it
+    admin = sqlite_lab.readable("admin")
+    assert sqlite_lab.services.evals.visible_set("secret-set", readable=admin).name == \
+        "secret-set"
+    assert c.post("/v1/eval/runs", headers=sqlite_lab.as_("admin"),
+                  json={"set": "secret-set", "retrieval_only": True}).status_code == 202
+
+
+def test_a_set_that_no_longer_parses_is_shown_only_if_its_collections_still_say(
+        sqlite_lab: Lab) -> None:
+    folder = sqlite_lab.services.settings.data_dir / "eval-sets"
+    # valid JSON naming its collection, but a field is missing: listed with the reason
+    (folder / "stale-kb.jsonl").write_text(json.dumps({"id": "a", "question": "x",
+                                                       "collections": ["kb"]}) + "\n")
+    (folder / "stale-secret.jsonl").write_text(json.dumps({"id": "a", "question": "x",
+                                                           "collections": ["secret"]}) + "\n")
+    (folder / "garbled.jsonl").write_text('{"id": "a", "collec\n')  # says nothing: hidden
+    (folder / "latin1.jsonl").write_bytes(b'{"question": "caf\xe9"}\n')
+    eva = {s["name"]: s for s in sqlite_lab.client.get(
+        "/v1/eval/sets", headers=sqlite_lab.as_("eva")).json()["sets"]}
+    admin = {s["name"] for s in sqlite_lab.client.get(
+        "/v1/eval/sets", headers=sqlite_lab.as_("admin")).json()["sets"]}
+    assert eva["stale-kb"]["error"].startswith("stale-kb.jsonl:1: missing field(s)")
+    assert "stale-secret" not in eva and "stale-secret" in admin
+    assert not {"garbled", "latin1"} & (set(eva) | admin)
+    r = sqlite_lab.client.post("/v1/eval/runs", headers=sqlite_lab.as_("eva"),
+                               json={"set": "stale-kb"})
+    assert r.status_code == 422 and r.json()["error"]["code"] == "invalid_set"
+    r = sqlite_lab.client.post("/v1/eval/runs", headers=sqlite_lab.as_("eva"),
+                               json={"set": "stale-secret"})
+    assert r.status_code == 404 and r.json()["error"]["code"] == "set_not_found"
+
+
+def test_a_set_over_a_collection_the_uploader_cannot_read_is_not_stored(sqlite_lab: Lab) -> None:
+    """Stored, it would be hidden from its own uploader; refused, it says no more than a
+    collection that does not exist."""
+    c, eva = sqlite_lab.client, sqlite_lab.as_("eva")
+    bodies = {}
+    for name, collection in (("mine-secret", "secret"), ("mine-nowhere", "nowhere")):
+        r = c.post("/v1/eval/sets", headers=eva, json={"name": name, "jsonl": line(
+            "q", "anything?", collections=("kb", collection), expected=("x.md",))})
+        assert r.status_code == 404, r.text
+        bodies[collection] = r.json()["error"]
+        assert not (sqlite_lab.services.settings.data_dir / "eval-sets" / f"{name}.jsonl"
+                    ).exists()
+    assert bodies["secret"]["code"] == bodies["nowhere"]["code"] == "collection_not_found"
+    assert bodies["secret"]["message"].replace("secret", "X") == \
+        bodies["nowhere"]["message"].replace("nowhere", "X")
+    r = c.post("/v1/eval/sets", headers=sqlite_lab.as_("admin"), json={
+        "name": "admins-secret", "jsonl": line("q", "vault?", collections=("secret",),
+                                               expected=("vault.md",))})
+    assert r.status_code == 201, r.text
 
 # -- runs -----------------------------------------------------------------------------------
 def test_a_run_records_everything_needed_to_reproduce_it(lab: Lab) -> None:
@@ -268,9 +357,9 @@ def test_runs_are_visible_only_to_readers_of_their_collections(lab: Lab) -> None
     c, eva, admin = lab.client, lab.as_("eva"), lab.as_("admin")
     lab.services.evals.upload_set(lab.principal("admin"), "nowhere-set", line(
         "q", "anything?", collections=("nowhere",), expected=("x.md",)))
-    for set_name in ("secret-set", "nowhere-set"):  # unreadable looks like nonexistent
+    for set_name in ("secret-set", "nowhere-set"):  # a set they may not see: as if absent
         r = c.post("/v1/eval/runs", headers=eva, json={"set": set_name, "retrieval_only": True})
-        assert r.status_code == 404 and r.json()["error"]["code"] == "collection_not_found"
+        assert r.status_code == 404 and r.json()["error"]["code"] == "set_not_found"
     assert lab.services.evals.runs(readable={"kb", "secret", "nowhere"}) == []  # none made
     own = c.post("/v1/eval/runs", headers=eva, json={"set": "tiny", "retrieval_only": True})
     theirs = c.post("/v1/eval/runs", headers=admin,
@@ -340,7 +429,8 @@ def test_api_runs_may_only_name_the_servers_eval_models(model_lab: Lab,
     c, eva = model_lab.client, model_lab.as_("eva")
     r = c.post("/v1/eval/runs", headers=eva,
                json={"set": "tiny", "model": "/srv/models/elsewhere.gguf"})
-    assert r.status_code == 422 and r.json()["error"]["code"] == "model_not_allowed"
+    # a name the server does not list, like an unknown set: not found
+    assert r.status_code == 404 and r.json()["error"]["code"] == "model_not_allowed"
     assert model_lab.services.evals.runs(readable={"kb"}) == []
     r = c.post("/v1/eval/runs", headers=eva, json={
         "set": "tiny", "model": str(tmp_path / "other.gguf"), "retrieval_only": True})

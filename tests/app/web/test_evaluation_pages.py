@@ -9,8 +9,10 @@ import json
 import re
 import threading
 from collections.abc import Iterator
+from contextlib import contextmanager
 from pathlib import Path
 
+import httpx
 import pytest
 from playwright.sync_api import Page, expect
 
@@ -19,6 +21,7 @@ from app.evaluation.records import EvalRun
 from eval.runner import RunConfig
 from models.fakes import FakeEmbedder, FakeLLM
 from tests.app.web.conftest import (
+    PASSWORD,
     LiveServer,
     serious_violations,
     shot,
@@ -26,7 +29,7 @@ from tests.app.web.conftest import (
     start_server,
     web_settings,
 )
-from tests.conftest import DEMO_KB
+from tests.conftest import DEMO_KB, write_kb
 
 # these tests make and promote their own answer@2 (tests/conftest.py)
 pytestmark = pytest.mark.usefixtures("one_version_library")
@@ -277,3 +280,33 @@ def test_the_pages_speak_dutch_and_are_for_evaluators_only(server: LiveServer,
     sign_in(page, server, "ann")
     for path in ("/eval", "/eval/sets", "/eval/compare", "/eval/prompts"):
         assert page.goto(server.url + path).status == 404  # type: ignore[union-attr]
+
+
+def test_a_set_over_a_collection_the_evaluator_cannot_read_is_not_found(
+        server: LiveServer, tmp_path: Path) -> None:
+    """Not listed, not offered for a run, and its page is 404 like a set that does not exist;
+    the admin, who reads the collection, still sees all three."""
+    s = server.services
+    s.collections.upsert("vault", write_kb(tmp_path / "vault", {
+        "vault.md": "# Vault\n\nThe vault door code is kept by facilities.\n"}), "en")
+    s.evals.upload_set(SEEDER, "vault-set", json.dumps(GOOD_LINE | {
+        "id": "v1", "question": "Who keeps the vault door code?", "collections": ["vault"],
+        "expected_documents": ["vault.md"]}))
+
+    @contextmanager
+    def signed_in(username: str) -> Iterator[httpx.Client]:
+        with httpx.Client(base_url=server.url) as client:
+            r = client.post("/v1/auth/login", json={"username": username, "password": PASSWORD})
+            assert r.status_code == 200, r.text
+            yield client
+
+    with signed_in("eva") as eva, signed_in("adam") as adam:
+        for path in ("/eval/sets", "/eval"):
+            assert "vault-set" not in eva.get(path).text, path
+            assert "demo-smoke" in eva.get(path).text, path
+            assert "vault-set" in adam.get(path).text, path
+        hidden, missing = eva.get("/eval/sets/vault-set"), eva.get("/eval/sets/no-such-set")
+        assert hidden.status_code == missing.status_code == 404
+        assert "vault" not in hidden.text.replace("vault-set", "")
+        shown = adam.get("/eval/sets/vault-set")
+        assert shown.status_code == 200 and "Who keeps the vault door code?" in shown.text
