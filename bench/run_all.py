@@ -17,7 +17,10 @@ from typing import Any
 from bench.common import ROOT, WORK, parser, print_table, save_results, warn_if_busy
 
 BENCHMARKS = ("ingest", "embedding", "search", "chat", "retrieval_quality", "access", "review",
-              "pages")
+              "pages",
+              "kill_loop",
+              "ingest_hostile",
+              "fuzz")
 
 
 def headline(name: str, figures: dict[str, Any]) -> list[dict[str, Any]]:
@@ -62,6 +65,19 @@ def headline(name: str, figures: dict[str, Any]) -> list[dict[str, Any]]:
         for r in figures["rows"]:
             add(f"{r['call']} p50/p95 ms", f"{r['p50_ms']} / {r['p95_ms']}",
                 f"{figures['drafts']} drafts")
+    elif name == "kill_loop":
+        for backend, r in figures.items():
+            add(f"kill -9 loop on {backend}: kills | converged | mismatches",
+                f"{r['kills']} | {'yes' if r['converged'] else 'NO'} | {len(r['mismatches'])}",
+                ", ".join(f"{k} {v}" for k, v in sorted(r["phases"].items())))
+    elif name == "ingest_hostile":
+        add("hostile folder ingest: peak RSS of the tree (MB)", figures["peak_tree_rss_mb"],
+            f"under {figures['limit_mb']} MB: {figures['under_limit']}, {figures['wall_s']} s")
+    elif name == "fuzz":
+        add("API fuzzing: requests | 5xx | schema-mismatched operations",
+            f"{figures['requests']} | {figures['server_errors']} | "
+            f"{len(figures['mismatched_operations'])}",
+            f"{figures['operations']} operations, {figures['wall_s']} s")
     elif name == "retrieval_quality":
         for set_name, r in figures.items():
             if set_name.startswith("_"):

@@ -11,12 +11,16 @@ second one when it carries question terms the first lacks.
 
 The sentence vectors stay with the evidence: the refusal gate (``app.answering.refusals``)
 compares the question's rare words with them.
+
+A chunk ingest flagged as a possible prompt injection (``Hit.injection``) is scored like any
+other, so it can be cited, but its sentences never lead: the shown answer never opens with
+what an attacker wrote. Whether it enters the prompt is the caller's choice (``leave_out``).
 """
 
 from __future__ import annotations
 
 import re
-from collections.abc import Sequence
+from collections.abc import Collection, Sequence
 from dataclasses import dataclass, field, replace
 
 import numpy as np
@@ -54,14 +58,22 @@ class Evidence:
     # per chunk, its sentences' vectors (rows in ``sentences`` order), in its model's space
     vectors: list[npt.NDArray[np.float32]] = field(default_factory=list, repr=False)
 
-    def passages(self, budget_words: int) -> dict[int, str]:
+    @property
+    def trusted(self) -> list[Scored]:
+        """``ranked`` without the sentences of chunks flagged as a possible injection."""
+        return [s for s in self.ranked if not self.hits[s.chunk - 1].injection]
+
+    def passages(self, budget_words: int, *, leave_out: Collection[int] = ()
+                 ) -> dict[int, str]:
         """Chunk number -> its best sentences and their neighbours in document order, the
         best sentences of all chunks first, until ``budget_words`` is spent (the best
         sentence always, cut to the budget). A chunk none of whose sentences fits is left
-        out: the prompt is what time to first token is spent on."""
+        out: the prompt is what time to first token is spent on; so is every chunk numbered
+        in ``leave_out`` (a quarantined one), whose words the budget never pays for."""
         picked: dict[int, set[int]] = {}
         spent = 0
-        for s in self.ranked:
+        ranked = [s for s in self.ranked if s.chunk not in leave_out]
+        for s in ranked:
             siblings = self.sentences[s.chunk - 1]
             taken = picked.get(s.chunk, set())
             window = [p for p in (s.position - 1, s.position, s.position + 1)
@@ -74,8 +86,8 @@ class Evidence:
                     continue
             picked.setdefault(s.chunk, set()).update(window)
             spent += cost
-        if not picked and self.ranked:
-            best = self.ranked[0]
+        if not picked and ranked:
+            best = ranked[0]
             return {best.chunk: " ".join(best.text.split()[:budget_words])}
         return {n: " ".join(self.sentences[n - 1][p] for p in sorted(positions))
                 for n, positions in sorted(picked.items())}
@@ -96,10 +108,11 @@ class Evidence:
     def lead(self, *, max_words: int = 60) -> list[Scored]:
         """What the shown answer opens with: the best sentence, and the next best that
         holds question terms the first lacks (two halves of one answer), within
-        ``max_words``."""
-        if not self.ranked:
+        ``max_words``. Never a sentence of a flagged chunk: none if every chunk is."""
+        ranked = self.trusted
+        if not ranked:
             return []
-        best = self.ranked[0]
+        best = ranked[0]
         chosen = [best]
         words = len(best.text.split())
         siblings = self.sentences[best.chunk - 1]
@@ -109,7 +122,7 @@ class Evidence:
             chosen.append(Scored(best.chunk, best.position + 1, following, best.score,
                                  best.terms))
             words += len(following.split())
-        for s in self.ranked[1:6]:
+        for s in ranked[1:6]:
             if s.score < best.score - 0.25 or not (s.terms - best.terms):
                 continue
             if words + len(s.text.split()) <= max_words \

@@ -27,6 +27,10 @@ class Citation(BaseModel):
     page: int | None = Field(None, description="PDF page, 1-based; None for other formats.")
     quote: str = Field(description="The source sentence that best matches the question.")
     inferred: bool = Field(False, description="Attached by the product, not by the model.")
+    injection: str | None = Field(
+        None, description="Why ingest flagged the cited passage as a possible prompt "
+        "injection; None: not flagged. A flagged passage is shown as a source, marked, never "
+        "as the answer.")
 
 
 class Sentence(BaseModel):
@@ -52,6 +56,9 @@ class RetrievedChunk(BaseModel):
     score: float = Field(description="Fused (reciprocal rank) score.")
     dense: float | None = Field(description="Cosine similarity; None if not a dense hit.")
     lexical: float | None = Field(description="BM25 score; None if not a lexical hit.")
+    injection: str | None = Field(
+        None, description="Flagged as a possible prompt injection (why); such a chunk was "
+        "left out of the prompt or wrapped as untrusted (answering.injection).")
 
 
 class Answer(BaseModel):

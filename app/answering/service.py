@@ -10,6 +10,10 @@ calls ``stream``, which runs the steps ``prepare`` -> ``start`` at once and leav
 its non-streaming shorthand. When retrieval finds nothing relevant enough (best cosine below
 ``min_dense_score``) the LLM is not asked at all: the answer says it doesn't know and cites
 nothing. Answers leave the service as the typed models of ``app.answering.records``.
+
+Chunks ingest flagged as a possible prompt injection are kept out of the prompt or wrapped as
+untrusted (``answering.injection``, ``app.answering.untrusted``); a question whose evidence is
+only flagged chunks is refused like one with no relevant evidence.
 """
 
 from __future__ import annotations
@@ -33,6 +37,7 @@ from app.answering.refusals import refusal as refused_as
 from app.answering.shown import ShownAnswer, compose
 from app.answering.streaming import AnswerStream
 from app.answering.tables import Answer as AnswerRecord
+from app.answering.untrusted import Guard, admit, withhold
 from app.audit.log import AuditLog
 from app.core.errors import InvalidInput, NotFound
 from app.core.principal import Principal
@@ -158,6 +163,8 @@ class AnswerService:
             evidence = gather(query, result.hits, self._embedders.get)
             if word := missing_subject(query, evidence, result.knows, self._embedders.get):
                 refusal = refused_as("missing", languages, listed, word)
+            elif all(h.injection for h in evidence.hits):  # nothing the product may quote
+                refusal = refused_as("none", languages, listed)
         prepared = Prepared(asker=asker, question=question, collections=names, retrieval=result,
                             template=template, refused=bool(refusal), refusal=refusal,
                             started=started, evidence=evidence,
@@ -165,10 +172,14 @@ class AnswerService:
         if not prepared.refused:
             chunks: list[Hit] = result.hits
             numbers = None
+            mode = self._settings.answering.injection
             if evidence is not None and template.evidence_words:
-                passages = evidence.passages(template.evidence_words)
+                flagged = [n for n, h in enumerate(result.hits, 1) if h.injection]
+                passages = evidence.passages(template.evidence_words, leave_out=flagged
+                                             if mode == "quarantine" else ())
                 numbers = list(passages)
                 chunks = [replace(result.hits[n - 1], text=text) for n, text in passages.items()]
+            chunks, numbers = admit(chunks, numbers, mode)
             try:
                 system, user = template.render(question, chunks, numbers,
                                                **(variables or {}))
@@ -230,21 +241,24 @@ class AnswerService:
                channel: str = "chat", conversation_id: str | None = None) -> Answer:
         """Ground the generated text, store the answer record, return its public view."""
         shown = None
+        guard = Guard.of(prepared.context, prepared.question)
+        hidden: dict[int, str] = {}  # the model's sentences withheld (answer@1's path)
         if prepared.refused or stream is None:
             grounded = GroundedAnswer(text=prepared.refusal)
         elif prepared.template.evidence_first and prepared.evidence is not None:
             # quotes come from the evidence, not from a second embedding pass
             grounded = check(text, prepared.question, prepared.context)
-            shown = compose(prepared.evidence, grounded.sentences)
+            shown = compose(prepared.evidence, grounded.sentences, guard=guard)
         else:
             grounded = ground(text, prepared.question, prepared.context, self._embedders.get)
+            hidden = withhold(grounded, guard)
         total_ms = (time.perf_counter() - prepared.started) * 1000
-        citations, sentences = self._parts(prepared, grounded, shown)
+        citations, sentences = self._parts(prepared, grounded, shown, hidden)
         if shown is not None:
             grounded.text = shown.text
         retrieved = [RetrievedChunk(n=n, chunk_id=h.chunk_id, collection=h.collection,
                                     score=round(h.score, 6), dense=h.dense_score,
-                                    lexical=h.lexical_score)
+                                    lexical=h.lexical_score, injection=h.injection)
                      for n, h in enumerate(prepared.retrieval.hits, start=1)]
         record = AnswerRecord(
             id=uuid.uuid4().hex,
@@ -286,8 +300,8 @@ class AnswerService:
         return [Turn(q, a) for q, a in reversed(rows)]
 
     @staticmethod
-    def _parts(prepared: Prepared, grounded: GroundedAnswer, shown: ShownAnswer | None
-               ) -> tuple[list[Citation], list[Sentence]]:
+    def _parts(prepared: Prepared, grounded: GroundedAnswer, shown: ShownAnswer | None,
+               hidden: dict[int, str]) -> tuple[list[Citation], list[Sentence]]:
         """The citations and sentences of the record: the model's as grounded, or those of
         the evidence-first answer (a quoted chunk is quoted with the sentence shown; a chunk
         only a hidden sentence cited is not listed)."""
@@ -295,7 +309,9 @@ class AnswerService:
         if shown is None:
             by_chunk = {c.n: (c.quote, c.inferred) for c in grounded.citations}
             sentences = [Sentence(text=s.text, supported=s.supported, citations=s.citations,
-                                  inferred=s.inferred) for s in grounded.sentences]
+                                  inferred=s.inferred, shown=i not in hidden,
+                                  why_hidden=hidden.get(i, ""))
+                         for i, s in enumerate(grounded.sentences)]
         else:
             model_cited = {n for s in grounded.sentences if not s.inferred for n in s.citations}
             evidence = prepared.evidence
@@ -312,7 +328,8 @@ class AnswerService:
         citations = [Citation(n=n, chunk_id=hits[n - 1].chunk_id,
                               collection=hits[n - 1].collection, document=hits[n - 1].document,
                               title=hits[n - 1].title, heading=hits[n - 1].heading,
-                              page=hits[n - 1].page, quote=quote, inferred=inferred)
+                              page=hits[n - 1].page, quote=quote, inferred=inferred,
+                              injection=hits[n - 1].injection)
                      for n, (quote, inferred) in by_chunk.items()]
         return citations, sentences
 

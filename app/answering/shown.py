@@ -7,6 +7,9 @@ sentences follow only when the support check passed them, when they add somethin
 does not say, and when they are not the question said back; at most two, and the whole
 answer stays short. Nothing is thrown away: every generated sentence stays in the record with
 ``shown`` saying whether the agent saw it, beside the raw generated text.
+
+The lead never quotes a chunk flagged as a possible prompt injection, and a generated sentence
+that repeats one (``app.answering.untrusted.Guard``) is not shown, whatever else it passes.
 """
 
 from __future__ import annotations
@@ -16,6 +19,7 @@ from typing import Literal
 
 from app.answering.evidence import Evidence
 from app.answering.grounding import CheckedSentence
+from app.answering.untrusted import Guard
 from ingest.lexical import tokenize
 
 MAX_WORDS = 90
@@ -46,8 +50,11 @@ class ShownAnswer:
 
 
 def compose(evidence: Evidence, generated: list[CheckedSentence], *,
-            max_words: int = MAX_WORDS) -> ShownAnswer:
-    """The lead sentences, then the generated sentences worth showing."""
+            max_words: int = MAX_WORDS, guard: Guard | None = None) -> ShownAnswer:
+    """The lead sentences, then the generated sentences worth showing (``guard``: the
+    flagged chunks a sentence may not repeat; by default, those of ``evidence``)."""
+    if guard is None:
+        guard = Guard.of(evidence.hits, "")
     language = evidence.hits[0].language if evidence.hits else "en"
     lead = evidence.lead()
     shown = ShownAnswer(text="")
@@ -60,12 +67,13 @@ def compose(evidence: Evidence, generated: list[CheckedSentence], *,
     kept = 0
     for g in generated:
         terms = set(tokenize([g.text], language)[0])
-        why = ("not supported by what it cites" if not g.supported
-               else "says the question back" if terms <= evidence.terms
-               else "repeats the documented sentence"
-               if terms and len(terms & lead_terms) / len(terms) >= REDUNDANT
-               else "the answer is long enough" if kept >= MAX_GENERATED
-               or words + len(g.text.split()) > max_words else "")
+        why = guard.why_hidden(g.text, g.citations) or (
+            "not supported by what it cites" if not g.supported
+            else "says the question back" if terms <= evidence.terms
+            else "repeats the documented sentence"
+            if terms and len(terms & lead_terms) / len(terms) >= REDUNDANT
+            else "the answer is long enough" if kept >= MAX_GENERATED
+            or words + len(g.text.split()) > max_words else "")
         shown.sentences.append(ShownSentence(g.text, g.citations, g.supported, "generated",
                                              shown=not why, inferred=g.inferred,
                                              why_hidden=why))

@@ -59,7 +59,9 @@ def serve(
 
     from app.main import create_app
 
-    uvicorn.run(create_app(Settings()), host=host, port=port, log_level="info")
+    settings = Settings()
+    uvicorn.run(create_app(settings), host=host, port=port, log_level="info",
+                timeout_graceful_shutdown=settings.shutdown_grace_s)
 
 
 @cli.command()
@@ -106,6 +108,9 @@ def ingest(
         out.print(f"  skipped {e['path']}: {e['reason']}", markup=False, highlight=False)
     for w in report.warnings:
         out.print(f"  {w['path']}: {w['reason']}", markup=False, highlight=False)
+    for f in report.flagged:
+        out.print(f"  flagged as possible prompt injection {f['path']}: {f['reason']}",
+                  markup=False, highlight=False)
 
 
 @cli.command()

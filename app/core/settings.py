@@ -96,6 +96,17 @@ class RetrievalSettings(BaseModel):
     )
 
 
+class AnsweringSettings(BaseModel):
+    """What answering does with retrieved text that ingest flagged as a possible prompt
+    injection (README, Prompt injection)."""
+
+    injection: Literal["quarantine", "include-with-warning"] = Field(
+        "quarantine", description="quarantine: a flagged chunk never enters the prompt (it may "
+        "still be cited, marked as flagged); include-with-warning: it enters the prompt wrapped "
+        "in a note that it is untrusted data. Either way its sentences never lead the shown "
+        "answer, and a generated sentence repeating its instruction is not shown.")
+
+
 class IngestSettings(BaseModel):
     """Chunk sizes and the limits that protect ingestion from hostile files."""
 
@@ -219,12 +230,16 @@ class Settings(BaseSettings):
         1, ge=0, description="torch threads for embedding (0: torch's default, all cores). "
         "1 keeps searches fast while the LLM uses the cores; `vraagbaak ingest` uses all.")
     warm_up: bool = Field(True, description="Load the models when the server starts.")
+    shutdown_grace_s: float = Field(
+        10.0, gt=0, description="On SIGTERM, how long `vraagbaak serve` lets open requests (a "
+        "streaming answer) finish before it closes them; a re-index stops at once.")
     max_question_chars: int = Field(4000, ge=10, description="Longer questions get 422.")
     eval_models: list[str] = Field(
         default_factory=list, description="Models (GGUF paths or names) an evaluator may pick "
         "for a run over the API, besides the server's own; the CLI may name any local file.")
     llm: LLMSettings = Field(default_factory=LLMSettings)
     retrieval: RetrievalSettings = Field(default_factory=RetrievalSettings)
+    answering: AnsweringSettings = Field(default_factory=AnsweringSettings)
     ingest: IngestSettings = Field(default_factory=IngestSettings)
     auth: AuthSettings = Field(default_factory=AuthSettings)
     review: ReviewSettings = Field(default_factory=ReviewSettings)

@@ -10,11 +10,23 @@ from sqlalchemy.orm import Session, sessionmaker
 
 from app.core.errors import Conflict, InvalidInput, NotFound
 from app.core.names import NAME
-from app.knowledge.records import CollectionOut
+from app.knowledge.records import CollectionOut, FlaggedPassage
 from app.knowledge.tables import Chunk, Collection, Document
 from ingest.lexical import LANGUAGES
 from models.errors import ModelNotFound
 from models.registry import resolve_embedder
+
+
+def flagged_passages(session: Session, collection_id: int) -> list[dict[str, str]]:
+    """Each document of the collection with a chunk flagged as a possible prompt injection,
+    once per reason, in document order."""
+    rows = session.execute(
+        select(Document.path, Chunk.injection)
+        .join(Document, Chunk.document_id == Document.id)
+        .where(Chunk.collection_id == collection_id, Chunk.injection.is_not(None))
+        .order_by(Document.path, Chunk.ord)).all()
+    return [{"path": path, "reason": reason}
+            for path, reason in dict.fromkeys((p, r) for p, r in rows if r)]
 
 
 class CollectionService:
@@ -100,6 +112,13 @@ class CollectionService:
         if coll is None:
             raise NotFound(f"collection '{name}' not found", code="collection_not_found")
         return coll
+
+    def flagged(self, name: str) -> list[FlaggedPassage]:
+        """The collection's passages flagged as a possible prompt injection (404 for an
+        unknown collection)."""
+        coll = self.get(name)
+        with self._sessions() as session:
+            return [FlaggedPassage.model_validate(f) for f in flagged_passages(session, coll.id)]
 
     def names(self) -> frozenset[str]:
         with self._sessions() as session:

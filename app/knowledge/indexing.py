@@ -6,12 +6,18 @@ files that can no longer be parsed lose theirs at the end, so a deleted playbook
 cited again even before the new snapshot is live (search drops snapshot rows whose chunk no
 longer exists in SQL). Work is committed in batches: a process killed mid-sync keeps the
 batches it finished, the old snapshot keeps serving, and the next sync picks up the rest and
-rebuilds the snapshot because ``content_version`` moved past ``snapshot_version``.
+rebuilds the snapshot because ``content_version`` moved past ``snapshot_version``. A ``stop``
+event set meanwhile (a server shutting down) ends the sync the same way, between files or
+mid-parse (the parse child is killed), with ``Cancelled``.
 
 One file never fails the sync: whatever goes wrong with it (a parse limit, a parser bug, a
 batch that will not commit) is recorded in ``errors`` with its reason and the sync goes on, so
 deletions and every good file are applied. A file indexed only in part (a page, text or chunk
 limit) is listed in ``warnings``.
+
+Each new chunk is checked for text that reads like instructions to a model
+(``ingest.injection``) and stored with the reason; ``flagged`` lists every flagged passage of
+the collection after the sync (not only this sync's), so the result shows the whole picture.
 
 Vectors are reused by content hash, so a re-parse of an edited file embeds only new text.
 """
@@ -20,6 +26,7 @@ from __future__ import annotations
 
 import hashlib
 import logging
+import threading
 from collections.abc import Callable, Iterable
 from dataclasses import dataclass, field
 from itertools import islice
@@ -32,9 +39,12 @@ from sqlalchemy.orm import Session, sessionmaker
 
 from app.core.settings import IngestSettings
 from app.core.tables import utcnow
+from app.knowledge.collections import flagged_passages
 from app.knowledge.tables import Chunk, Collection, Document
 from ingest.chunking import ChunkDraft, embedding_text, iter_chunks
+from ingest.injection import detect_passage
 from ingest.loaders import DocumentLoader, LoaderError, ParseLimits
+from ingest.loaders.worker import Cancelled
 from ingest.reading import read_file
 from ingest.scanning import Candidate, scan
 from ingest.snapshots import current_snapshot_id, write_snapshot
@@ -47,7 +57,8 @@ log = logging.getLogger("vraagbaak.indexing")
 @dataclass
 class SyncReport:
     """What a sync did; ``errors`` holds every skipped file with its reason, ``warnings``
-    every file indexed in part with what was left out."""
+    every file indexed in part with what was left out, ``flagged`` every passage of the
+    collection flagged as a possible prompt injection (document and reason)."""
 
     files_total: int = 0
     files_done: int = 0
@@ -61,6 +72,7 @@ class SyncReport:
     snapshot_rebuilt: bool = False
     errors: list[dict[str, str]] = field(default_factory=list)
     warnings: list[dict[str, str]] = field(default_factory=list)
+    flagged: list[dict[str, str]] = field(default_factory=list)
 
     def summary(self) -> dict[str, int | str | bool | list[dict[str, str]] | None]:
         return {
@@ -75,6 +87,7 @@ class SyncReport:
             "snapshot_id": self.snapshot_id,
             "snapshot_rebuilt": self.snapshot_rebuilt,
             "warnings": list(self.warnings),
+            "flagged": list(self.flagged),
         }
 
 
@@ -127,7 +140,8 @@ class Indexer:
         self._embedders = embedders
         self._config = config
 
-    def sync(self, collection_name: str, progress: Progress | None = None) -> SyncReport:
+    def sync(self, collection_name: str, progress: Progress | None = None, *,
+             stop: threading.Event | None = None) -> SyncReport:
         report = SyncReport()
         notify = progress or (lambda _r: None)
         with self._sessions() as session:
@@ -148,6 +162,11 @@ class Indexer:
                 session.execute(
                     update(Chunk).where(Chunk.collection_id == coll.id).values(text_hash="")
                 )
+                # in the same commit: a sync killed after it must still redo every file, not
+                # take the old model's vectors for unchanged files on the next run
+                session.execute(
+                    update(Document).where(Document.collection_id == coll.id).values(sha256="")
+                )
                 coll.embedding_model = embedder.model_id
                 coll.content_version += 1
                 session.commit()
@@ -158,8 +177,10 @@ class Indexer:
             notify(report)
             seen: set[str] = set()
             pending: list[_Pending] = []
-            with DocumentLoader(self._config.parse) as loader:
+            with DocumentLoader(self._config.parse, stop=stop) as loader:
                 for cand in candidates:
+                    if stop is not None and stop.is_set():
+                        raise Cancelled("the sync was stopped: the process is shutting down")
                     outcome = self._prepare(loader, coll, cand, known, report)
                     report.files_done += 1
                     if outcome is not None:
@@ -175,6 +196,7 @@ class Indexer:
             self._remove(session, coll, [doc_id for path, (doc_id, _) in known.items()
                                          if path in present and path not in seen], report)
             self._ensure_snapshot(session, coll, embedder, report)
+            report.flagged = flagged_passages(session, coll.id)
             notify(report)
         return report
 
@@ -272,7 +294,8 @@ class Indexer:
             session.add_all(
                 Chunk(id=d.id, document_id=doc.id, collection_id=coll.id, ord=d.ord,
                       text=d.text, heading=d.heading, page=d.page, text_hash=d.text_hash,
-                      embedding=reused.get(d.text_hash) or fresh[d.text_hash])
+                      embedding=reused.get(d.text_hash) or fresh[d.text_hash],
+                      injection=detect_passage(item.title, d.heading, d.text))
                 for d in item.drafts
             )
         coll.content_version += 1

@@ -12,6 +12,7 @@ from __future__ import annotations
 from pydantic import BaseModel, Field
 
 from app.core.background import JobStatus
+from app.knowledge.records import FlaggedPassage
 
 
 class SkippedFile(BaseModel):
@@ -51,6 +52,9 @@ class SyncSummary(BaseModel):
     snapshot_rebuilt: bool = Field(description="false: nothing changed, the index stayed.")
     warnings: list[PartlyIndexedFile] = Field(
         default_factory=list, description="Files indexed in part, and what was left out.")
+    flagged: list[FlaggedPassage] = Field(
+        default_factory=list, description="Passages of the collection flagged as a possible "
+        "prompt injection (each document and reason once), after this sync.")
 
 
 class Job(BaseModel):

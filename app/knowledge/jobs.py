@@ -4,7 +4,8 @@ One ingestion thread per process (``app.core.background``): embedding already us
 and two syncs of one collection would race on its rows, so a second request for a collection
 with a queued or running job gets 409 instead of a duplicate. A job a dead process left behind
 is marked interrupted at start-up; the next re-index resumes where it stopped, because a sync
-keeps the batches it committed.
+keeps the batches it committed. A server shutting down stops its job the same way, mid-parse
+if need be, and marks it interrupted itself.
 """
 
 from __future__ import annotations
@@ -21,6 +22,7 @@ from app.core.tables import utcnow
 from app.knowledge.indexing import Indexer, SyncReport
 from app.knowledge.job_records import Job, JobProgress, SkippedFile, SyncSummary
 from app.knowledge.tables import Job as JobRow
+from ingest.loaders.worker import Cancelled
 
 
 class JobRunner(BackgroundJobs):
@@ -68,7 +70,14 @@ class JobRunner(BackgroundJobs):
                   chunks=report.chunks_embedded, errors=list(report.errors))
 
         try:
-            report = self._indexer.sync(collection, progress)
+            report = self._indexer.sync(collection, progress, stop=self._stopping)
+        except Cancelled:
+            self._audit.record(actor, "reindex_finished", collection, job_id=job_id,
+                               status="interrupted", message=self._interrupted)
+            self.update(job_id, status="interrupted", message=self._interrupted,
+                        files_done=seen.files_done, errors=list(seen.errors),
+                        finished_at=utcnow())
+            return None
         except Exception as exc:
             message = self.failure(job_id, exc)
             # the audit line first: whoever sees the job finished finds it in the trail

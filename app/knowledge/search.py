@@ -45,6 +45,9 @@ class Hit:
     # the collection's analysis, carried so each chunk is checked the way it was indexed:
     language: str = "en"  # BM25 / support-check language
     embedder: str | None = None  # the collection's embedding model setting; None = default
+    # why ingest flagged the chunk as a possible prompt injection (``ingest.injection``);
+    # None: not flagged. Answering keeps a flagged chunk out of the prompt and the lead.
+    injection: str | None = None
 
 
 @dataclass
@@ -216,7 +219,7 @@ class SearchService:
                 # named columns only: a Chunk row would drag its 1.5 kB vector along
                 select(Chunk.id, Chunk.text, Chunk.heading, Chunk.page, Document.path,
                        Document.title, Collection.name, Collection.language,
-                       Collection.embedder)
+                       Collection.embedder, Chunk.injection)
                 .join(Document, Chunk.document_id == Document.id)
                 .join(Collection, Chunk.collection_id == Collection.id)
                 .where(Chunk.id.in_(order))  # primary-key lookups only: adding the
@@ -229,11 +232,12 @@ class SearchService:
         for chunk_id in order:
             if chunk_id not in by_id:
                 continue  # deleted since the snapshot was built
-            _, text, heading, page, path, title, coll, language, embedder = by_id[chunk_id]
+            _, text, heading, page, path, title, coll, language, embedder, injection = \
+                by_id[chunk_id]
             hits.append(Hit(
                 chunk_id=chunk_id, score=fused[chunk_id], text=text, collection=coll,
                 document=path, title=title, heading=heading, page=page,
                 dense_score=dense.get(chunk_id), lexical_score=lexical.get(chunk_id),
-                language=language, embedder=embedder,
+                language=language, embedder=embedder, injection=injection,
             ))
         return hits

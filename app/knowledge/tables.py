@@ -13,6 +13,7 @@ from sqlalchemy import (
     JSON,
     Boolean,
     ForeignKey,
+    Index,
     Integer,
     LargeBinary,
     String,
@@ -68,6 +69,8 @@ class Chunk(Base):
     text, so it is stable across runs for unchanged content."""
 
     __tablename__ = "chunks"
+    # the flagged passages of a collection, read by every sync and the collection page
+    __table_args__ = (Index("ix_chunks_flagged", "collection_id", "injection"),)
 
     id: Mapped[str] = mapped_column(String(32), primary_key=True)
     document_id: Mapped[int] = mapped_column(
@@ -82,6 +85,9 @@ class Chunk(Base):
     page: Mapped[int | None] = mapped_column(Integer, default=None)
     text_hash: Mapped[str] = mapped_column(String(64), index=True)
     embedding: Mapped[bytes] = mapped_column(LargeBinary)
+    # why the chunk reads like an instruction to a model (``ingest.injection``); None: it
+    # doesn't. A flagged chunk never enters the prompt as plain context (answering.injection)
+    injection: Mapped[str | None] = mapped_column(Text, default=None)
 
 
 class Job(Base):

@@ -129,7 +129,8 @@ def collection_page(name: str, request: Request, services: ServicesDep,
     summary = next(c for c in services.collections.list(readable={name}))
     return render(request, "admin/collection.html", user=admin, coll=summary,
                   folder=coll.root, embedder=coll.embedder, grants=services.access.grants(name),
-                  teams=[t.name for t in services.users.teams()])
+                  teams=[t.name for t in services.users.teams()],
+                  flagged=services.collections.flagged(name))
 
 
 @router.post("/admin/collections/{name}/reindex")
