@@ -230,8 +230,8 @@ class Settings(BaseSettings):
         1, ge=0, description="torch threads for embedding (0: torch's default, all cores). "
         "1 keeps searches fast while the LLM uses the cores; `vraagbaak ingest` uses all.")
     warm_up: bool = Field(True, description="Load the models when the server starts.")
-    shutdown_grace_s: float = Field(
-        10.0, gt=0, description="On SIGTERM, how long `vraagbaak serve` lets open requests (a "
+    shutdown_grace_s: int = Field(
+        10, gt=0, description="On SIGTERM, how long `vraagbaak serve` lets open requests (a "
         "streaming answer) finish before it closes them; a re-index stops at once.")
     max_question_chars: int = Field(4000, ge=10, description="Longer questions get 422.")
     eval_models: list[str] = Field(
