@@ -20,6 +20,7 @@ from app.api.routes import (
     conversations,
     drafts,
     evals,
+    feedback,
     health,
     openai,
     prompts,
@@ -30,7 +31,7 @@ from app.api.routes import (
 from app.core.settings import Settings
 from app.web import errors as web_errors
 from app.web.routes import admin as admin_pages
-from app.web.routes import admin_audit, admin_people, ask, signin
+from app.web.routes import admin_audit, admin_people, answer_feedback, ask, signin
 from app.web.routes import drafts as drafts_pages
 from app.web.routes import evaluation as evaluation_pages
 from app.web.routes import review as review_pages
@@ -74,13 +75,13 @@ def create_app(settings: Settings | None = None, *, embedder: EmbedderProtocol |
     )
     errors.install(app)
     app.add_middleware(BodyLimit, max_bytes=settings.auth.max_body_kb * 1024)
-    for module in (health, auth, search, chat, conversations, openai, drafts, review, evals,
-                   prompts, admin, users, audit):
+    for module in (health, auth, search, chat, feedback, conversations, openai, drafts, review,
+                   evals, prompts, admin, users, audit):
         app.include_router(module.router)
     web_errors.install(app)
     app.add_middleware(SecurityHeaders)
-    for page in (signin, ask, drafts_pages, review_pages, admin_pages, admin_people,
-                 admin_audit, evaluation_pages):
+    for page in (signin, ask, answer_feedback, drafts_pages, review_pages, admin_pages,
+                 admin_people, admin_audit, evaluation_pages):
         app.include_router(page.router)
     app.mount("/static", StaticFiles(directory=STATIC), name="static")
     return app

@@ -20,6 +20,7 @@ from app.audit.log import AuditLog
 from app.core.db import make_engine, migrate, session_factory
 from app.core.settings import Settings
 from app.evaluation.runs import EvalRunService
+from app.feedback.service import FeedbackService
 from app.identity.access import AccessService
 from app.identity.rate_limits import RateLimits
 from app.identity.service import IdentityService
@@ -57,6 +58,7 @@ class Services:
     search: SearchService
     answers: AnswerService
     conversations: ConversationService
+    feedback: FeedbackService
     audit: AuditLog
     users: UserService
     identity: IdentityService
@@ -130,6 +132,7 @@ def build_services(settings: Settings, *, embedder: EmbedderProtocol | None = No
         originals=OriginalDocuments(sessions),
         jobs=JobRunner(sessions, indexer, audit), search=search, answers=answers,
         conversations=ConversationService(sessions, audit),
+        feedback=FeedbackService(sessions, answers, audit),
         audit=audit, users=users, identity=identity, access=AccessService(sessions),
         limits=limits, drafts=drafts, webhooks=webhooks,
         review=ReviewQueue(sessions, drafts, audit, webhooks,

@@ -9,6 +9,7 @@ from app.answering import tables as _answering  # noqa: F401
 from app.audit import tables as _audit  # noqa: F401
 from app.core.tables import Base
 from app.evaluation import tables as _evaluation  # noqa: F401
+from app.feedback import tables as _feedback  # noqa: F401
 from app.identity import tables as _identity  # noqa: F401
 from app.knowledge import tables as _knowledge  # noqa: F401
 from app.prompt_library import tables as _prompt_library  # noqa: F401

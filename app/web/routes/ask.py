@@ -21,6 +21,7 @@ from app.api.deps import ServicesDep
 from app.core.errors import NotFound
 from app.core.principal import Principal
 from app.web.rendering import render
+from app.web.routes.answer_feedback import feedback_context
 from app.web.session import FormUser, PageUser, with_role
 from app.wiring import Services
 
@@ -44,7 +45,9 @@ def ask_page(request: Request, services: ServicesDep, user: PageUser,
     conversation = services.conversations.get(user, c, readable=readable) if c else None
     return render(request, "ask/page.html", user=user, collections=sorted(readable),
                   conversation=conversation, conversations=services.conversations.mine(user),
-                  scripts=["/static/ask.js"])
+                  scripts=["/static/ask.js"], back=f"/ask?c={c}" if conversation else "",
+                  **feedback_context(services, user, conversation.thread if conversation
+                                     else []))
 
 
 @router.post("/ask")
@@ -74,15 +77,20 @@ def delete_conversation(conversation_id: str, services: ServicesDep,
 @router.get("/ask/answers/{answer_id}", response_class=HTMLResponse)
 def answer_page(answer_id: str, request: Request, services: ServicesDep,
                 user: PageUser) -> HTMLResponse:
-    return render(request, "ask/answer_page.html", user=user,
-                  answer=_answer(services, user, answer_id), scripts=["/static/ask.js"])
+    answer = _answer(services, user, answer_id)
+    return render(request, "ask/answer_page.html", user=user, answer=answer,
+                  scripts=["/static/ask.js"], **feedback_context(services, user, [answer]))
 
 
 @router.get("/ask/answers/{answer_id}/fragment", response_class=HTMLResponse)
 def answer_fragment(answer_id: str, request: Request, services: ServicesDep,
-                    user: PageUser) -> HTMLResponse:
-    return render(request, "ask/answer.html", user=user,
-                  answer=_answer(services, user, answer_id))
+                    user: PageUser, c: str | None = None) -> HTMLResponse:
+    """The answer alone, for the script; ``?c=``: the conversation it was asked in, where
+    its feedback forms bring the reader back."""
+    answer = _answer(services, user, answer_id)
+    return render(request, "ask/answer.html", user=user, answer=answer,
+                  back=f"/ask?c={c}" if c else "",
+                  **feedback_context(services, user, [answer]))
 
 
 def _source(services: Services, user: Principal, answer_id: str, n: int) -> dict[str, Any]:

@@ -103,7 +103,8 @@
         if (ev.name === "token") live.textContent += ev.data.text;
         else if (ev.name === "error") throw new Error(ev.data.error.message);
         else if (ev.name === "answer") {
-          item.replaceWith(await fragment("/ask/answers/" + ev.data.answer_id + "/fragment"));
+          item.replaceWith(await fragment("/ask/answers/" + ev.data.answer_id +
+                                          "/fragment?c=" + encodeURIComponent(conversation)));
         }
       }
       form.elements.question.value = "";

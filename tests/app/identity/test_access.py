@@ -62,6 +62,13 @@ ROUTES: list[tuple[str, str, str, dict[str, Any] | None, dict[str, int]]] = [
      {"messages": [{"role": "user", "content": "vault door code"}], "collections": ["kb-b"]},
      READ_B),
     ("answer of a", "GET", "/v1/answers/{answer_agent_a}", None, OWNER_A),
+    # feedback is anyone's who may see the answer: agent_a's own, or the admin's
+    ("feedback on answer of a", "PUT", "/v1/answers/{answer_agent_a}/feedback",
+     {"vote": "down", "reasons": ["incomplete"]}, OWNER_A),
+    ("my feedback on answer of a", "GET", "/v1/answers/{answer_agent_a}/feedback", None,
+     OWNER_A),
+    ("withdraw feedback on answer of a", "DELETE", "/v1/answers/{answer_agent_a}/feedback",
+     None, OWNER_A | {"agent_a": 204, "admin": 204}),
     ("start conversation", "POST", "/v1/conversations", {"title": "vault"},
      AGENTS | {"agent_a": CREATED, "agent_b": CREATED, "agent_ab": CREATED, "admin": CREATED}),
     ("my conversations", "GET", "/v1/conversations", None, AGENTS),

@@ -1,0 +1,2 @@
+"""Feedback on answers: a person's vote, reasons, comment and outcome on an answer they can
+see."""
