@@ -155,3 +155,4 @@ def test_compose_replicas_use_postgres_and_the_inference_server(
     assert settings.llm.base_url == "http://llm:8080/v1"
     assert settings.resolved_database_url.startswith("postgresql+psycopg://vraagbaak:pw@postgres")
     assert settings.data_dir == Path("/data")
+    assert settings.rate_limit_storage == "redis://redis:6379/0"  # one budget for both

@@ -57,9 +57,11 @@ def serve(
     """
     import uvicorn
 
+    from app.identity.rate_limits import open_storage
     from app.main import create_app
 
     settings = Settings()
+    open_storage(settings.rate_limit_storage)  # a shared limit that can't hold: one error line
     uvicorn.run(create_app(settings), host=host, port=port, log_level="info",
                 timeout_graceful_shutdown=settings.shutdown_grace_s)
 
