@@ -12,6 +12,7 @@ from fastapi.staticfiles import StaticFiles
 
 from app.api import errors
 from app.api.body_limit import BodyLimit
+from app.api.request_metrics import RequestMetrics
 from app.api.routes import (
     admin,
     audit,
@@ -21,7 +22,9 @@ from app.api.routes import (
     drafts,
     evals,
     feedback,
+    handoffs,
     health,
+    metrics,
     openai,
     prompts,
     review,
@@ -57,6 +60,7 @@ def create_app(settings: Settings | None = None, *, embedder: EmbedderProtocol |
             services.warm_up()
         services.worker.start()
         services.webhooks.start()
+        services.handoffs.start()
         app.state.services = services
         try:
             yield
@@ -75,11 +79,12 @@ def create_app(settings: Settings | None = None, *, embedder: EmbedderProtocol |
     )
     errors.install(app)
     app.add_middleware(BodyLimit, max_bytes=settings.auth.max_body_kb * 1024)
-    for module in (health, auth, search, chat, feedback, conversations, openai, drafts, review,
-                   evals, prompts, admin, users, audit):
+    for module in (health, auth, search, chat, feedback, handoffs, conversations, openai,
+                   drafts, review, evals, prompts, admin, users, audit, metrics):
         app.include_router(module.router)
     web_errors.install(app)
     app.add_middleware(SecurityHeaders)
+    app.add_middleware(RequestMetrics)  # outermost: its time includes the other middleware
     for page in (signin, ask, answer_feedback, drafts_pages, review_pages, admin_pages,
                  admin_people, admin_audit, evaluation_pages):
         app.include_router(page.router)

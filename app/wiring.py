@@ -20,6 +20,7 @@ from app.audit.log import AuditLog
 from app.core.db import make_engine, migrate, session_factory
 from app.core.settings import Settings
 from app.evaluation.runs import EvalRunService
+from app.feedback.handoffs import HandoffSender
 from app.feedback.service import FeedbackService
 from app.identity.access import AccessService
 from app.identity.rate_limits import RateLimits
@@ -31,6 +32,7 @@ from app.knowledge.indexing import Indexer, IndexingConfig
 from app.knowledge.jobs import JobRunner
 from app.knowledge.originals import OriginalDocuments
 from app.knowledge.search import SearchService, SnapshotStore
+from app.metrics import Metrics
 from app.prompt_library.store import PromptStore
 from app.review.drafts import DraftService
 from app.review.queue import ReviewQueue
@@ -59,6 +61,7 @@ class Services:
     answers: AnswerService
     conversations: ConversationService
     feedback: FeedbackService
+    handoffs: HandoffSender
     audit: AuditLog
     users: UserService
     identity: IdentityService
@@ -69,6 +72,7 @@ class Services:
     review_stats: ReviewStats
     webhooks: WebhookSender
     evals: EvalRunService
+    metrics: Metrics
 
     def warm_up(self) -> None:
         """Load the models now, so the first question doesn't pay for it."""
@@ -80,6 +84,7 @@ class Services:
     def close(self) -> None:
         self.evals.shutdown()
         self.webhooks.close()
+        self.handoffs.close()
         self.jobs.shutdown()
         self.worker.stop()
         self.engine.dispose()
@@ -119,12 +124,17 @@ def build_services(settings: Settings, *, embedder: EmbedderProtocol | None = No
     prompts = PromptStore(sessions, audit, PromptRegistry(settings.prompt_library))
     prompts.seed()
     users = UserService(sessions)
-    limits = RateLimits(chat=settings.auth.chat_rate, login=settings.auth.login_rate)
+    limits = RateLimits(chat=settings.auth.chat_rate, login=settings.auth.login_rate,
+                        storage_uri=settings.rate_limit_storage)
     identity = IdentityService(
         users, TokenService(sessions, session_hours=settings.auth.session_hours), audit, limits)
-    answers = AnswerService(sessions, search, worker, prompts, embedders, settings, audit)
+    metrics = Metrics()
+    metrics.watch(worker, sessions)
+    answers = AnswerService(sessions, search, worker, prompts, embedders, settings, audit,
+                            observe=metrics.answered)
     drafts = DraftService(sessions, answers, audit)
     webhooks = WebhookSender(sessions, settings.review, audit)
+    handoffs = HandoffSender(sessions, settings.handoff, settings.review, audit)
     return Services(
         settings=settings, engine=engine, sessions=sessions, embedder=embedder,
         embedders=embedders, worker=worker,
@@ -132,7 +142,7 @@ def build_services(settings: Settings, *, embedder: EmbedderProtocol | None = No
         originals=OriginalDocuments(sessions),
         jobs=JobRunner(sessions, indexer, audit), search=search, answers=answers,
         conversations=ConversationService(sessions, audit),
-        feedback=FeedbackService(sessions, answers, audit),
+        feedback=FeedbackService(sessions, answers, audit, handoffs), handoffs=handoffs,
         audit=audit, users=users, identity=identity, access=AccessService(sessions),
         limits=limits, drafts=drafts, webhooks=webhooks,
         review=ReviewQueue(sessions, drafts, audit, webhooks,
@@ -140,4 +150,5 @@ def build_services(settings: Settings, *, embedder: EmbedderProtocol | None = No
         review_stats=ReviewStats(sessions),
         evals=EvalRunService(sessions, search, answers, prompts, audit, settings,
                              llm_factory=lambda model: build_llm(settings, model)),
+        metrics=metrics,
     )

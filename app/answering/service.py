@@ -21,6 +21,7 @@ from __future__ import annotations
 import copy
 import time
 import uuid
+from collections.abc import Callable
 from collections.abc import Collection as Names
 from dataclasses import dataclass, field, replace
 from typing import Protocol
@@ -111,8 +112,10 @@ class AnswerService:
 
     def __init__(self, sessions: sessionmaker[Session], search: SearchService,
                  worker: LLMWorker, prompts: PromptSource, embedders: EmbedderPool,
-                 settings: Settings, audit: AuditLog) -> None:
+                 settings: Settings, audit: AuditLog,
+                 observe: Callable[[AnswerRecord], None] | None = None) -> None:
         self._sessions = sessions
+        self._observe = observe  # e.g. the process's metrics; sees every stored answer
         self._audit = audit
         self._search = search
         self._worker = worker
@@ -288,6 +291,8 @@ class AnswerService:
             question=prepared.question[:1000], collections=record.collections,
             retrieved=[h.chunk_id for h in prepared.retrieval.hits],
             cited=[c.chunk_id for c in citations], refused=record.refused)
+        if self._observe is not None:
+            self._observe(record)
         return Answer.of(record)
 
     def thread(self, conversation_id: str) -> list[Turn]:

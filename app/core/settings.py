@@ -4,11 +4,11 @@ Nested fields use ``__`` (``VRAAGBAAK_LLM__BACKEND=openai``). Nothing here touch
 loads a model: ``create_app`` and the CLI do that from a ``Settings`` instance, so tests can build
 as many isolated services as they like.
 
-Secrets (the LLM server's API key, the webhook signing key) are ``SecretStr``: a repr, a log
-line or ``model_dump`` shows ``**********``, and the one place that needs the value calls
-``get_secret_value()``. The database URL stays a plain string (the engine and the tools need
-it), but wherever it is shown (``repr``, ``audit_view``) SQLAlchemy renders it without its
-password.
+Secrets (the LLM server's API key, the webhook signing key, the metrics token) are
+``SecretStr``: a repr, a log line or ``model_dump`` shows ``**********``, and the one place that
+needs the value calls ``get_secret_value()``. The database and rate-limit storage URLs stay
+plain strings (the engine and the limiter need them), but wherever they are shown (``repr``,
+``audit_view``) SQLAlchemy renders them without their password.
 """
 
 from __future__ import annotations
@@ -190,7 +190,28 @@ class ReviewSettings(BaseModel):
     webhook_timeout_s: float = Field(10.0, gt=0, description="HTTP timeout per attempt.")
 
 
+
+class HandoffSettings(BaseModel):
+    """The webhook that hands an answer to the ticketing system when its asker says "I still
+    need a person". Timeout, attempts and backoff are the review webhook's."""
+
+    webhook_urls: list[str] = Field(
+        default_factory=list, description="URLs that get every hand-off as signed JSON (JSON "
+        "list in the environment); empty: \"I still need a person\" hands nothing off.")
+    webhook_secret: SecretStr = Field(
+        SecretStr(""), description="HMAC-SHA256 key for the hand-off's X-Vraagbaak-Signature; "
+        "empty: review.webhook_secret. At least 16 characters when webhook_urls is set in "
+        "production.")
+
+    def secret(self, review: ReviewSettings) -> SecretStr:
+        """The key hand-offs are signed with: their own, else the review webhook's."""
+        return self.webhook_secret if self.webhook_secret.get_secret_value() else (
+            review.webhook_secret)
+
 PLACEHOLDER_SECRETS = {"", "change-me", "changeme", "secret", "please-change-me"}
+# URLs that may carry a password: shown (repr, audit view) without it
+SHOWN_URLS = ("database_url", "rate_limit_storage")
+RATE_LIMIT_SCHEMES = ("memory://", "redis://", "rediss://", "redis+unix://")
 
 
 class Settings(BaseSettings):
@@ -237,12 +258,40 @@ class Settings(BaseSettings):
     eval_models: list[str] = Field(
         default_factory=list, description="Models (GGUF paths or names) an evaluator may pick "
         "for a run over the API, besides the server's own; the CLI may name any local file.")
+    rate_limit_storage: str = Field(
+        "", description="Where the rate limit windows (auth.chat_rate, auth.login_rate) live. "
+        "Empty or memory://: in this process (each replica has its own budget); a Redis URL "
+        "(redis://host:6379/0, rediss://, redis+unix://): shared by every process that names "
+        "it, so a limit holds across replicas. A Redis that doesn't answer at start-up stops "
+        "the start.")
+    metrics_token: SecretStr = Field(
+        SecretStr(""), description="Bearer token a Prometheus scraper sends to GET /metrics; "
+        "empty: /metrics is off (404). At least 16 characters in production.")
     llm: LLMSettings = Field(default_factory=LLMSettings)
     retrieval: RetrievalSettings = Field(default_factory=RetrievalSettings)
     answering: AnsweringSettings = Field(default_factory=AnsweringSettings)
     ingest: IngestSettings = Field(default_factory=IngestSettings)
     auth: AuthSettings = Field(default_factory=AuthSettings)
     review: ReviewSettings = Field(default_factory=ReviewSettings)
+    handoff: HandoffSettings = Field(default_factory=HandoffSettings)
+
+    @model_validator(mode="after")
+    def _no_placeholder_handoff_secret_in_production(self) -> Settings:
+        secret = self.handoff.secret(self.review).get_secret_value()
+        if self.environment == "production" and self.handoff.webhook_urls and (
+                secret.lower() in PLACEHOLDER_SECRETS or len(secret) < 16):
+            raise ValueError("handoff.webhook_secret (or review.webhook_secret) must be a real "
+                             "secret (16+ characters) when hand-off webhooks are configured "
+                             "in production")
+        return self
+
+    @field_validator("rate_limit_storage")
+    @classmethod
+    def _known_storage(cls, value: str) -> str:
+        if value and not value.startswith(RATE_LIMIT_SCHEMES):
+            raise ValueError("rate_limit_storage must be empty, memory:// or a Redis URL "
+                             "(redis://, rediss://, redis+unix://)")
+        return value
 
     @model_validator(mode="after")
     def _no_placeholder_secret_in_production(self) -> Settings:
@@ -251,13 +300,18 @@ class Settings(BaseSettings):
                 secret.lower() in PLACEHOLDER_SECRETS or len(secret) < 16):
             raise ValueError("review.webhook_secret must be a real secret (16+ characters) "
                              "when webhooks are configured in production")
+        token = self.metrics_token.get_secret_value()
+        if self.environment == "production" and token and (
+                token.lower() in PLACEHOLDER_SECRETS or len(token) < 16):
+            raise ValueError("metrics_token must be a real secret (16+ characters) in "
+                             "production, or empty to turn /metrics off")
         return self
 
     def __repr_args__(self) -> Iterator[tuple[str | None, Any]]:
         """The repr (and ``str``) shows the database URL without its password; ``SecretStr``
         fields already show as ``**********``."""
         for name, value in super().__repr_args__():
-            yield name, shown_url(value) if name == "database_url" else value
+            yield name, shown_url(value) if name in SHOWN_URLS else value
 
     def audit_view(self) -> dict[str, Any]:
         """Every setting as one flat ``a.b -> value`` map for the audit trail. Secrets show as
@@ -273,7 +327,8 @@ class Settings(BaseSettings):
                 flat[prefix] = value
 
         walk("", self.model_dump(mode="json"))
-        flat["database_url"] = shown_url(self.database_url)
+        for name in SHOWN_URLS:
+            flat[name] = shown_url(getattr(self, name))
         return flat
 
     @property

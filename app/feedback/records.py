@@ -21,6 +21,10 @@ Outcome = Literal["solved", "needs_person"]
 
 VOTES: tuple[Vote, ...] = get_args(Vote)
 REASONS: tuple[Reason, ...] = get_args(Reason)
+HandoffState = Literal["queued", "retrying", "delivered", "failed"]
+"""Where a hand-off stands, as its asker sees it: ``queued`` (not tried yet), ``retrying``
+(an attempt failed, another follows), ``delivered``, ``failed`` (every attempt failed)."""
+
 OUTCOMES: tuple[Outcome, ...] = get_args(Outcome)
 COMMENT_MAX = 2000
 
@@ -60,6 +64,22 @@ class GivenFeedback:
                              comment=self.comment.strip(), outcome=self.outcome)
 
 
+class Handoff(BaseModel):
+    """An answer handed to the ticketing system, as the person who handed it off sees it
+    (not the receiver's URL nor its errors: those are the admin's, in the audit log)."""
+
+    handoff_id: str
+    answer_id: str
+    state: HandoffState
+    attempts: int = Field(description="Attempts made so far.")
+    created_at: Timestamp
+    delivered_at: Timestamp | None = Field(description="Null until delivered.")
+    next_attempt_at: Timestamp | None = Field(description="When it is tried again; null "
+                                              "unless queued or retrying.")
+    ticket: str = Field(description="The ticket reference the receiver replied with "
+                        "(its JSON ``ticket_id``); empty if none.")
+
+
 class Feedback(BaseModel):
     """One person's feedback on one answer, as stored."""
 
@@ -71,3 +91,6 @@ class Feedback(BaseModel):
                                     "null if not said.")
     created_at: Timestamp
     updated_at: Timestamp = Field(description="The last change.")
+    handoffs: list[Handoff] = Field(
+        default_factory=list, description="Where \"I still need a person\" handed this "
+        "answer off to the service desk (one per ticketing receiver); empty if it was not.")

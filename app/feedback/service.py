@@ -5,6 +5,10 @@ A person may give feedback only on an answer they may see, by the very rule that
 collection it drew on); on any other the answer is a 404, as for an unknown id. One row per
 person per answer: the unique constraint, not a Python check, decides when two requests of
 the same person race, and the loser updates the winner's row. Every change is audited.
+
+"I still need a person" also hands the answer off to the ticketing system
+(``app.feedback.handoffs``), in the same transaction, once per person per answer; the
+feedback then carries where each hand-off stands, so the agent can follow it.
 """
 
 from __future__ import annotations
@@ -17,34 +21,44 @@ from sqlalchemy import select
 from sqlalchemy.exc import IntegrityError
 from sqlalchemy.orm import Session, sessionmaker
 
+from app.answering.records import AnswerDetail
 from app.answering.service import AnswerService
 from app.audit.log import AuditLog
 from app.core.errors import Forbidden, NotFound
 from app.core.principal import Principal
 from app.core.tables import utcnow
-from app.feedback.records import Feedback, GivenFeedback, Outcome, Reason, Vote
+from app.feedback.handoffs import HandoffSender
+from app.feedback.records import Feedback, GivenFeedback, Handoff, Outcome, Reason, Vote
 from app.feedback.tables import AnswerFeedback
 
 
-def _view(row: AnswerFeedback) -> Feedback:
+def _view(row: AnswerFeedback, handoffs: list[Handoff] | None = None) -> Feedback:
     return Feedback(answer_id=row.answer_id, vote=row.vote, reasons=list(row.reasons),
                     comment=row.comment, outcome=row.outcome, created_at=row.created_at,
-                    updated_at=row.updated_at)
+                    updated_at=row.updated_at, handoffs=handoffs or [])
 
 
 class FeedbackService:
     def __init__(self, sessions: sessionmaker[Session], answers: AnswerService,
-                 audit: AuditLog) -> None:
+                 audit: AuditLog, handoffs: HandoffSender | None = None) -> None:
         self._sessions = sessions
         self._answers = answers
         self._audit = audit
+        self._handoffs = handoffs  # None: "I still need a person" hands nothing off
 
     def _visible(self, answer_id: str, giver: Principal, readable: Names[str]) -> int:
         """The giver's user id, once the answer is known to be theirs to see (404 if not)."""
+        return self._seen(answer_id, giver, readable)[0]
+
+    def _seen(self, answer_id: str, giver: Principal,
+              readable: Names[str]) -> tuple[int, AnswerDetail]:
         if giver.user_id is None:
             raise Forbidden("feedback is given by a signed-in person", code="no_user")
-        self._answers.get(answer_id, readable=readable, viewer=giver, audit=False)
-        return giver.user_id
+        answer = self._answers.get(answer_id, readable=readable, viewer=giver, audit=False)
+        return giver.user_id, answer
+
+    def _handed_off(self, answer_ids: Iterable[str], user_id: int) -> dict[str, list[Handoff]]:
+        return self._handoffs.mine_on(answer_ids, user_id) if self._handoffs else {}
 
     @staticmethod
     def _row(session: Session, answer_id: str, user_id: int) -> AnswerFeedback | None:
@@ -56,7 +70,8 @@ class FeedbackService:
         """Store ``given`` as the giver's feedback on the answer, replacing any earlier."""
         given.check()
         given = given.normalised()
-        user_id = self._visible(answer_id, giver, readable)
+        user_id, answer = self._seen(answer_id, giver, readable)
+        handoff_ids: list[str] = []
         for attempt in range(2):
             with self._sessions() as session:
                 row = self._row(session, answer_id, user_id)
@@ -70,6 +85,8 @@ class FeedbackService:
                 row.comment = given.comment
                 row.outcome = cast("Outcome | None", given.outcome)
                 row.updated_at = utcnow()
+                if given.outcome == "needs_person" and self._handoffs is not None:
+                    handoff_ids = self._handoffs.enqueue(session, answer, giver)
                 try:
                     session.commit()
                 except IntegrityError:  # the same person's other request inserted first
@@ -82,7 +99,13 @@ class FeedbackService:
         self._audit.record(giver.actor, "feedback_changed" if changed else "feedback_given",
                            answer_id, vote=view.vote, reasons=view.reasons,
                            outcome=view.outcome, comment_chars=len(view.comment))
-        return view
+        if handoff_ids and self._handoffs is not None:
+            self._handoffs.notify()
+            for handoff_id in handoff_ids:
+                self._audit.record(giver.actor, "handoff_queued", answer_id,
+                                   handoff_id=handoff_id)
+        return view.model_copy(update={
+            "handoffs": self._handed_off([answer_id], user_id).get(answer_id, [])})
 
     def mine(self, answer_id: str, giver: Principal, *, readable: Names[str]) -> Feedback:
         user_id = self._visible(answer_id, giver, readable)
@@ -91,7 +114,9 @@ class FeedbackService:
             if row is None:
                 raise NotFound("you gave no feedback on this answer",
                                code="feedback_not_found")
-            return _view(row)
+            view = _view(row)
+        return view.model_copy(update={
+            "handoffs": self._handed_off([answer_id], user_id).get(answer_id, [])})
 
     def withdraw(self, answer_id: str, giver: Principal, *, readable: Names[str]) -> None:
         user_id = self._visible(answer_id, giver, readable)
@@ -104,6 +129,12 @@ class FeedbackService:
             session.commit()
         self._audit.record(giver.actor, "feedback_withdrawn", answer_id)
 
+    def handoffs(self, giver: Principal) -> list[Handoff]:
+        """The giver's own hand-offs, newest first (at most 100)."""
+        if giver.user_id is None:
+            raise Forbidden("hand-offs are a signed-in person's", code="no_user")
+        return self._handoffs.mine(giver.user_id) if self._handoffs else []
+
     def mine_on(self, answer_ids: Iterable[str], giver: Principal) -> dict[str, Feedback]:
         """The giver's feedback on each of ``answer_ids`` they already see (a page's
         answers), by answer id; answers without feedback are left out."""
@@ -113,4 +144,5 @@ class FeedbackService:
         with self._sessions() as session:
             rows = session.scalars(select(AnswerFeedback).where(
                 AnswerFeedback.user_id == giver.user_id, AnswerFeedback.answer_id.in_(ids)))
-            return {r.answer_id: _view(r) for r in rows}
+            handed = self._handed_off(ids, giver.user_id)
+            return {r.answer_id: _view(r, handed.get(r.answer_id)) for r in rows}

@@ -11,6 +11,10 @@ its 200 was lost), and dedupes on ``X-Vraagbaak-Delivery``. It checks authentici
 ``verify_signature``: the signature is an HMAC-SHA256 over the timestamp and the exact body,
 and a stale timestamp is refused, so a captured request can't be replayed later.
 
+The machinery (claim, signed POST, backoff, worker thread) is ``SignedOutbox``, shared with
+the hand-offs of ``app.feedback.handoffs``; ``WebhookSender`` adds what approvals need (one
+row per URL per draft, every attempt kept for the draft view).
+
 Several processes may run a sender on one database. A delivery is claimed before it is sent
 by a conditional ``UPDATE`` that pushes ``next_attempt_at`` past the HTTP timeout; only the
 worker whose update matched the row posts it. No transaction stays open during the HTTP call,
@@ -28,9 +32,10 @@ import time
 import uuid
 from dataclasses import dataclass
 from datetime import datetime, timedelta
-from typing import Any
+from typing import Any, ClassVar
 
 import httpx
+from pydantic import SecretStr
 from sqlalchemy import func, select
 from sqlalchemy.orm import Session, sessionmaker
 
@@ -79,38 +84,60 @@ def retry_delay(attempts: int, backoff_s: float) -> float:
 
 
 @dataclass(frozen=True)
-class _Claimed:
+class Claimed:
+    """A due delivery taken by this worker."""
+
     id: str
-    draft_id: str
+    subject: str  # what the delivery announces (a draft id, an answer id): the audit subject
     url: str
     payload: dict[str, Any]
     attempts: int
     lease: datetime  # our claim: next_attempt_at as we set it
 
 
-class WebhookSender:
-    """Queues deliveries in the approval's transaction and sends them from a worker thread.
+@dataclass(frozen=True)
+class Sent:
+    """One attempt's result: an HTTP status, or the error that kept it from getting one."""
+
+    at: datetime
+    status_code: int | None
+    error: str
+    duration_ms: float
+    body: bytes = b""  # the receiver's reply, at most MAX_REPLY_BYTES
+
+    @property
+    def ok(self) -> bool:
+        return self.status_code is not None and 200 <= self.status_code < 300
+
+
+MAX_REPLY_BYTES = 4096
+
+
+class SignedOutbox:
+    """The machinery every signed webhook shares: rows of ``table`` (a mapped class with
+    ``id``, ``url``, ``payload``, ``status``, ``attempts``, ``next_attempt_at`` and
+    ``delivered_at``, and a ``subject`` column named by ``subject_column``) are claimed, POSTed
+    with a signature, retried with backoff and finished by a worker thread. A subclass says
+    what else an attempt records (``_finish``) and what the audit trail hears (``_announce``).
     One ``httpx.Client`` per sender; ``transport`` lets tests swap the network out."""
 
-    def __init__(self, sessions: sessionmaker[Session], settings: ReviewSettings,
-                 audit: AuditLog, *, transport: httpx.BaseTransport | None = None) -> None:
+    table: ClassVar[type[Any]]
+    subject_column: ClassVar[str]
+    thread_name: ClassVar[str]
+    default_event: ClassVar[str]
+
+    def __init__(self, sessions: sessionmaker[Session], audit: AuditLog,
+                 timing: ReviewSettings, secret: SecretStr, *,
+                 transport: httpx.BaseTransport | None = None) -> None:
         self._sessions = sessions
-        self._settings = settings
         self._audit = audit
-        self._client = httpx.Client(timeout=settings.webhook_timeout_s, transport=transport)
+        self._timing = timing  # timeout, attempts and backoff: one policy for every webhook
+        self._secret = secret
+        self._client = httpx.Client(timeout=timing.webhook_timeout_s, transport=transport)
         self._wake = threading.Event()
         self._lock = threading.Lock()  # guards _thread and _stop
         self._thread: threading.Thread | None = None
         self._stop = threading.Event()
-
-    def enqueue(self, session: Session, draft_id: str, payload: dict[str, Any]) -> list[str]:
-        """Add one delivery per configured URL to the caller's transaction (not committed
-        here: the approval's commit is what makes them real) and return their ids."""
-        rows = [WebhookDelivery(id=uuid.uuid4().hex, draft_id=draft_id, url=url,
-                                payload=payload, next_attempt_at=utcnow())
-                for url in self._settings.webhook_urls]
-        session.add_all(rows)
-        return [row.id for row in rows]
 
     def notify(self) -> None:
         """Wake the worker now rather than at its next poll (call after the commit)."""
@@ -123,7 +150,7 @@ class WebhookSender:
             # a fresh flag per thread: one that outlived stop()'s join stays stopped
             self._stop = threading.Event()
             self._thread = threading.Thread(target=self._run, args=(self._stop,),
-                                            name="webhooks", daemon=True)
+                                            name=self.thread_name, daemon=True)
             self._thread.start()
 
     def stop(self) -> None:
@@ -133,7 +160,7 @@ class WebhookSender:
             self._stop.set()
         self._wake.set()
         if thread is not None:
-            thread.join(timeout=self._settings.webhook_timeout_s + 5)
+            thread.join(timeout=self._timing.webhook_timeout_s + 5)
 
     def close(self) -> None:
         """Stop the worker and release the HTTP connections (at process shutdown)."""
@@ -147,7 +174,7 @@ class WebhookSender:
                 self._pass(stop)
                 wait = self._seconds_to_next_due()
             except Exception:  # the database may be briefly away; keep the thread alive
-                log.exception("webhook delivery pass failed")
+                log.exception("%s delivery pass failed", self.thread_name)
                 wait = POLL_S
             self._wake.wait(wait)
 
@@ -157,12 +184,11 @@ class WebhookSender:
         return self._pass(threading.Event())
 
     def _pass(self, stop: threading.Event) -> int:
+        t = self.table
         with self._sessions() as session:
             due = session.scalars(
-                select(WebhookDelivery.id)
-                .where(WebhookDelivery.status == "pending",
-                       WebhookDelivery.next_attempt_at <= utcnow())
-                .order_by(WebhookDelivery.next_attempt_at).limit(BATCH)).all()
+                select(t.id).where(t.status == "pending", t.next_attempt_at <= utcnow())
+                .order_by(t.next_attempt_at).limit(BATCH)).all()
         attempted = 0
         for delivery_id in due:
             if stop.is_set():
@@ -174,83 +200,122 @@ class WebhookSender:
         return attempted
 
     def _seconds_to_next_due(self) -> float:
+        t = self.table
         with self._sessions() as session:
-            at = session.scalar(select(func.min(WebhookDelivery.next_attempt_at))
-                                .where(WebhookDelivery.status == "pending"))
+            at: datetime | None = session.scalar(
+                select(func.min(t.next_attempt_at)).where(t.status == "pending"))
         if at is None:
             return POLL_S
         return min(max((at - utcnow()).total_seconds(), 0.0), POLL_S)
 
-    def _claim(self, delivery_id: str) -> _Claimed | None:
+    def _claim(self, delivery_id: str) -> Claimed | None:
         """Take a due delivery for this worker, or None if another worker got there first."""
-        now = utcnow()
-        lease = now + timedelta(seconds=self._settings.webhook_timeout_s + CLAIM_GRACE_S)
+        t, now = self.table, utcnow()
+        lease = now + timedelta(seconds=self._timing.webhook_timeout_s + CLAIM_GRACE_S)
         with self._sessions() as session:
             # the UPDATE is the transaction's first statement: on PostgreSQL the loser waits
             # for the winner's row lock and then no longer matches; SQLite serialises writers
             taken = conditional_update(
-                session, WebhookDelivery, WebhookDelivery.id == delivery_id,
-                WebhookDelivery.status == "pending", WebhookDelivery.next_attempt_at <= now,
-                next_attempt_at=lease)
+                session, t, t.id == delivery_id, t.status == "pending",
+                t.next_attempt_at <= now, next_attempt_at=lease)
             if taken != 1:
                 session.rollback()
                 return None
-            row = session.get_one(WebhookDelivery, delivery_id)
-            claimed = _Claimed(row.id, row.draft_id, row.url, dict(row.payload), row.attempts,
-                               lease)
+            row = session.get_one(t, delivery_id)
+            claimed = Claimed(row.id, getattr(row, self.subject_column), row.url,
+                              dict(row.payload), row.attempts, lease)
             session.commit()
         return claimed
 
-    def _attempt(self, job: _Claimed) -> None:
+    def _attempt(self, job: Claimed) -> None:
         body = json.dumps(job.payload, sort_keys=True, separators=(",", ":")).encode()
         timestamp = str(int(time.time()))
         headers = {"Content-Type": "application/json",
-                   "X-Vraagbaak-Event": str(job.payload.get("event", "draft.approved")),
+                   "X-Vraagbaak-Event": str(job.payload.get("event", self.default_event)),
                    "X-Vraagbaak-Delivery": job.id,
                    "X-Vraagbaak-Timestamp": timestamp}
-        if self._settings.webhook_secret:
+        if self._secret:
             headers["X-Vraagbaak-Signature"] = sign(
-                self._settings.webhook_secret.get_secret_value(), timestamp, body)
+                self._secret.get_secret_value(), timestamp, body)
         at, started = utcnow(), time.perf_counter()
         status_code: int | None = None
-        error = ""
+        error, reply = "", b""
         try:
-            status_code = self._client.post(job.url, content=body, headers=headers).status_code
+            response = self._client.post(job.url, content=body, headers=headers)
+            status_code, reply = response.status_code, response.content[:MAX_REPLY_BYTES]
         except Exception as exc:  # a bad URL or a dead receiver is a failed attempt, not a crash
             error = self._error_text(exc)
         duration_ms = (time.perf_counter() - started) * 1000
-        ok = status_code is not None and 200 <= status_code < 300
-        self._record(job, WebhookAttempt(delivery_id=job.id, at=at, status_code=status_code,
-                                         error=error, duration_ms=duration_ms), ok)
+        self._record(job, Sent(at, status_code, error, duration_ms, reply))
 
-    def _record(self, job: _Claimed, attempt: WebhookAttempt, ok: bool) -> None:
-        attempts, now = job.attempts + 1, utcnow()
+    def _record(self, job: Claimed, sent: Sent) -> None:
+        t, attempts, now = self.table, job.attempts + 1, utcnow()
         values: dict[str, Any] = {"attempts": attempts}
-        if ok:
+        if sent.ok:
             values |= {"status": "delivered", "delivered_at": now}
-        elif attempts >= self._settings.webhook_max_attempts:
+        elif attempts >= self._timing.webhook_max_attempts:
             values |= {"status": "failed"}
         else:
             values |= {"next_attempt_at": now + timedelta(
-                seconds=retry_delay(attempts, self._settings.webhook_backoff_s))}
+                seconds=retry_delay(attempts, self._timing.webhook_backoff_s))}
         with self._sessions() as session:
-            session.add(attempt)
+            values |= self._finish(session, job, sent)
             # still ours only if no other worker took over a lapsed claim meanwhile
-            conditional_update(session, WebhookDelivery, WebhookDelivery.id == job.id,
-                               WebhookDelivery.status == "pending",
-                               WebhookDelivery.next_attempt_at == job.lease, **values)
+            conditional_update(session, t, t.id == job.id, t.status == "pending",
+                               t.next_attempt_at == job.lease, **values)
             session.commit()
-        if "status" in values:
-            action = "webhook_delivered" if ok else "webhook_failed"
-            self._audit.record("system", action, job.draft_id, delivery_id=job.id,
-                               url=job.url, attempts=attempts,
-                               status_code=attempt.status_code, error=attempt.error)
+        self._announce(job, sent, attempts, values.get("status"))
+
+    def _finish(self, session: Session, job: Claimed, sent: Sent) -> dict[str, Any]:
+        """Add what else this attempt records to ``session``; return extra column values."""
+        return {}
+
+    def _announce(self, job: Claimed, sent: Sent, attempts: int, status: str | None) -> None:
+        """Audit the attempt: ``status`` is delivered, failed, or None (retried later)."""
 
     def _error_text(self, exc: Exception) -> str:
         text = f"{type(exc).__name__}: {exc}"
-        if self._settings.webhook_secret:
-            text = text.replace(self._settings.webhook_secret.get_secret_value(), "[redacted]")
+        if self._secret:
+            text = text.replace(self._secret.get_secret_value(), "[redacted]")
         return text[:MAX_ERROR_CHARS]
+
+
+class WebhookSender(SignedOutbox):
+    """Queues approval deliveries in the approval's transaction and sends them from a worker
+    thread, keeping every attempt for the draft view."""
+
+    table = WebhookDelivery
+    subject_column = "draft_id"
+    thread_name = "webhooks"
+    default_event = "draft.approved"
+
+    def __init__(self, sessions: sessionmaker[Session], settings: ReviewSettings,
+                 audit: AuditLog, *, transport: httpx.BaseTransport | None = None) -> None:
+        super().__init__(sessions, audit, settings, settings.webhook_secret,
+                         transport=transport)
+        self._settings = settings
+
+    def enqueue(self, session: Session, draft_id: str, payload: dict[str, Any]) -> list[str]:
+        """Add one delivery per configured URL to the caller's transaction (not committed
+        here: the approval's commit is what makes them real) and return their ids."""
+        rows = [WebhookDelivery(id=uuid.uuid4().hex, draft_id=draft_id, url=url,
+                                payload=payload, next_attempt_at=utcnow())
+                for url in self._settings.webhook_urls]
+        session.add_all(rows)
+        return [row.id for row in rows]
+
+    def _finish(self, session: Session, job: Claimed, sent: Sent) -> dict[str, Any]:
+        session.add(WebhookAttempt(delivery_id=job.id, at=sent.at,
+                                   status_code=sent.status_code, error=sent.error,
+                                   duration_ms=sent.duration_ms))
+        return {}
+
+    def _announce(self, job: Claimed, sent: Sent, attempts: int, status: str | None) -> None:
+        if status is not None:
+            action = "webhook_delivered" if status == "delivered" else "webhook_failed"
+            self._audit.record("system", action, job.subject, delivery_id=job.id,
+                               url=job.url, attempts=attempts,
+                               status_code=sent.status_code, error=sent.error)
 
     def deliveries(self, draft_id: str) -> list[WebhookDeliveryOut]:
         """The draft's deliveries with every attempt, oldest first, for the draft view."""

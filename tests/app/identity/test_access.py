@@ -69,6 +69,8 @@ ROUTES: list[tuple[str, str, str, dict[str, Any] | None, dict[str, int]]] = [
      OWNER_A),
     ("withdraw feedback on answer of a", "DELETE", "/v1/answers/{answer_agent_a}/feedback",
      None, OWNER_A | {"agent_a": 204, "admin": 204}),
+    # everyone signed in lists their own hand-offs (none of anyone else's)
+    ("my hand-offs", "GET", "/v1/handoffs", None, EVERYONE_OK),
     ("start conversation", "POST", "/v1/conversations", {"title": "vault"},
      AGENTS | {"agent_a": CREATED, "agent_b": CREATED, "agent_ab": CREATED, "admin": CREATED}),
     ("my conversations", "GET", "/v1/conversations", None, AGENTS),

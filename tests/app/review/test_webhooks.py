@@ -46,6 +46,7 @@ class Receiver:
 
     answers: list[int] = field(default_factory=lambda: [200])
     delay_s: float = 0.0
+    reply: bytes = b"ok"
     requests: list[Received] = field(default_factory=list)
     got: threading.Event = field(default_factory=threading.Event)
 
@@ -63,9 +64,9 @@ class Receiver:
                 receiver.got.set()
                 time.sleep(receiver.delay_s)
                 self.send_response(status)
-                self.send_header("Content-Length", "2")
+                self.send_header("Content-Length", str(len(receiver.reply)))
                 self.end_headers()
-                self.wfile.write(b"ok")
+                self.wfile.write(receiver.reply)
 
             def log_message(self, format: str, *args: Any) -> None:
                 pass
