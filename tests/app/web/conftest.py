@@ -23,7 +23,9 @@ from app.core.settings import RetrievalSettings, Settings
 from app.main import create_app
 from app.wiring import Services
 from models.embedder import EmbedderProtocol
+from models.fakes import FakeEmbedder, FakeLLM
 from models.llm import LLMProtocol
+from tests.conftest import write_kb
 
 CHROMIUM = shutil.which("chromium") or "/usr/bin/chromium"
 SHOTS = Path(__file__).resolve().parents[3] / "test-artifacts" / "screenshots"
@@ -70,6 +72,19 @@ def start_server(settings: Settings, *, embedder: EmbedderProtocol | None = None
 def web_settings(tmp_path: Path) -> Settings:
     return Settings(data_dir=tmp_path / "data", warm_up=False,
                     retrieval=RetrievalSettings(min_dense_score=0.2))
+
+
+def agent_server(tmp_path: Path, reply: str) -> Iterator[LiveServer]:
+    """A live server with fake models over one collection everyone reads ("kb", the small
+    test knowledge base), an agent "ann", and an LLM that always says ``reply``."""
+    for live in start_server(web_settings(tmp_path), embedder=FakeEmbedder(),
+                             llm=FakeLLM([reply])):
+        s = live.services
+        s.collections.upsert("kb", write_kb(tmp_path / "kb"), "en")
+        s.indexer.sync("kb")
+        s.access.set_grants("kb", everyone=True)
+        live.user("ann", "agent")
+        yield live
 
 
 @pytest.fixture(scope="session")

@@ -9,30 +9,20 @@ from pathlib import Path
 import pytest
 from playwright.sync_api import Page, expect
 
-from models.fakes import FakeEmbedder, FakeLLM
 from tests.app.web.conftest import (
     LiveServer,
+    agent_server,
     serious_violations,
     shot,
     sign_in,
-    start_server,
-    web_settings,
 )
-from tests.conftest import write_kb
 
 REPLY = "VPN error NWL-VPN-809 means the device certificate expired [1]."
 
 
 @pytest.fixture
 def server(tmp_path: Path) -> Iterator[LiveServer]:
-    for live in start_server(web_settings(tmp_path), embedder=FakeEmbedder(),
-                             llm=FakeLLM([REPLY])):
-        s = live.services
-        s.collections.upsert("kb", write_kb(tmp_path / "kb"), "en")
-        s.indexer.sync("kb")
-        s.access.set_grants("kb", everyone=True)
-        live.user("ann", "agent")
-        yield live
+    yield from agent_server(tmp_path, REPLY)
 
 
 def test_the_agent_votes_an_answer_down_with_a_reason_and_sees_it(server: LiveServer,
