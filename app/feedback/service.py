@@ -60,6 +60,14 @@ class FeedbackService:
     def _handed_off(self, answer_ids: Iterable[str], user_id: int) -> dict[str, list[Handoff]]:
         return self._handoffs.mine_on(answer_ids, user_id) if self._handoffs else {}
 
+    @classmethod
+    def _own(cls, session: Session, answer_id: str, user_id: int) -> AnswerFeedback:
+        """The person's feedback on the answer; 404 if they gave none."""
+        row = cls._row(session, answer_id, user_id)
+        if row is None:
+            raise NotFound("you gave no feedback on this answer", code="feedback_not_found")
+        return row
+
     @staticmethod
     def _row(session: Session, answer_id: str, user_id: int) -> AnswerFeedback | None:
         return session.scalars(select(AnswerFeedback).where(
@@ -110,10 +118,7 @@ class FeedbackService:
     def mine(self, answer_id: str, giver: Principal, *, readable: Names[str]) -> Feedback:
         user_id = self._visible(answer_id, giver, readable)
         with self._sessions() as session:
-            row = self._row(session, answer_id, user_id)
-            if row is None:
-                raise NotFound("you gave no feedback on this answer",
-                               code="feedback_not_found")
+            row = self._own(session, answer_id, user_id)
             view = _view(row)
         return view.model_copy(update={
             "handoffs": self._handed_off([answer_id], user_id).get(answer_id, [])})
@@ -121,10 +126,7 @@ class FeedbackService:
     def withdraw(self, answer_id: str, giver: Principal, *, readable: Names[str]) -> None:
         user_id = self._visible(answer_id, giver, readable)
         with self._sessions() as session:
-            row = self._row(session, answer_id, user_id)
-            if row is None:
-                raise NotFound("you gave no feedback on this answer",
-                               code="feedback_not_found")
+            row = self._own(session, answer_id, user_id)
             session.delete(row)
             session.commit()
         self._audit.record(giver.actor, "feedback_withdrawn", answer_id)
