@@ -14,7 +14,7 @@ Four checks, each for a way a small model is misled by evidence that sounds clos
   beside "printer") is close to a sentence, so neither refuses.
 
 - **A name the documents don't have**: a capitalised word inside the question
-  (``Salesforce``, ``Japan``, ``Kubernetes``) that no searched collection contains, however common
+  (``Salesforce``) that no searched collection contains, however common
   the word, when the best evidence sentence holds less than half of the question's terms. A
   name has no synonym a sentence could use instead: the sentences about software licences are
   as close to "Salesforce" (cosine 0.35) as the printer sentences are to "copier" (0.34), so
@@ -90,7 +90,7 @@ def names_in(question: str) -> list[str]:
     return found
 
 
-def knows_compound(word: str, language: str, known: Callable[[str], bool]) -> bool:
+def knows_compound(word: str, known: Callable[[str], bool]) -> bool:
     """A compound whose two parts the documents use ("pakket" + "kluis"), allowing the
     linking "s" or "e(n)" of Dutch and German; parts are at least 4 letters."""
     lower = word.lower()
@@ -106,7 +106,7 @@ def knows_compound(word: str, language: str, known: Callable[[str], bool]) -> bo
 def _unknown(word: str, language: str, known: Callable[[str], bool]) -> bool:
     if not tokenize([word], language)[0] or known(word):
         return False
-    return not (language in COMPOUNDING and knows_compound(word, language, known))
+    return not (language in COMPOUNDING and knows_compound(word, known))
 
 
 def missing_subject(question: str, evidence: Evidence, known: Callable[[str], bool],

@@ -89,7 +89,7 @@ def test_names_are_capitalised_inside_the_question_or_acronyms() -> None:
 
 
 def test_a_compound_is_known_when_its_parts_are() -> None:
-    assert knows_compound("pakketkluis", "nl", VOCABULARY_NL.knows)
-    assert knows_compound("retourlabelstermijn", "nl", lambda w: w in {"retourlabel",
+    assert knows_compound("pakketkluis", VOCABULARY_NL.knows)
+    assert knows_compound("retourlabelstermijn", lambda w: w in {"retourlabel",
                                                                      "termijn"})
-    assert not knows_compound("vakantiedagen", "nl", VOCABULARY_NL.knows)
+    assert not knows_compound("vakantiedagen", VOCABULARY_NL.knows)
