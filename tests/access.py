@@ -4,6 +4,7 @@ from __future__ import annotations
 
 from collections.abc import Iterable
 from dataclasses import dataclass
+from typing import Any
 
 from fastapi.testclient import TestClient
 
@@ -73,3 +74,9 @@ def served_routes(client: TestClient) -> set[tuple[str, str]]:
     routes = {(m.upper(), p) for p, ops in paths.items() for m in ops}
     assert len(routes) > 40, "the schema lists the routes"
     return routes
+
+
+def without_request_id(body: dict[str, Any]) -> dict[str, Any]:
+    """An error body without its ``request_id``, which differs on every request: what two
+    answers that must look the same (a wrong password, an unknown user) are compared on."""
+    return {"error": {k: v for k, v in body["error"].items() if k != "request_id"}}

@@ -18,16 +18,25 @@ from fastapi.responses import JSONResponse
 from starlette.exceptions import HTTPException
 from starlette.routing import Match
 
+from app.api.request_ids import request_id
 from app.core.errors import LOWER_LAYER_ERRORS, Busy, Unauthorized, VraagbaakError, translate
 
 log = logging.getLogger("vraagbaak.api")
 METHODS = ("DELETE", "GET", "HEAD", "PATCH", "POST", "PUT")
 
 
+def error_body(code: str, message: str) -> dict[str, dict[str, str]]:
+    """The one error body; ``request_id`` names the request in the server log."""
+    detail = {"code": code, "message": message}
+    rid = request_id()
+    if rid is not None:
+        detail["request_id"] = rid
+    return {"error": detail}
+
+
 def error_response(status: int, code: str, message: str,
                    headers: dict[str, str] | None = None) -> JSONResponse:
-    return JSONResponse({"error": {"code": code, "message": message}}, status_code=status,
-                        headers=headers)
+    return JSONResponse(error_body(code, message), status_code=status, headers=headers)
 
 
 def allowed_methods(request: Request) -> str:

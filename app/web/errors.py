@@ -13,6 +13,7 @@ from fastapi.exceptions import RequestValidationError
 from fastapi.responses import RedirectResponse, Response
 from starlette.exceptions import HTTPException
 
+from app.api.request_ids import request_id
 from app.core.errors import VraagbaakError
 from app.web.rendering import render
 from app.web.security import API_PREFIXES
@@ -46,6 +47,6 @@ def install(app: FastAPI) -> None:
             else:
                 status, message = 422, "the form is incomplete or a value is not allowed"
             return render(request, "error.html", status_code=status, status=status,
-                          message=message)
+                          message=message, request_id=request_id())
 
         app.add_exception_handler(kind, page_or_api)

@@ -15,6 +15,7 @@ from starlette.concurrency import run_in_threadpool
 from app.answering.records import Answer, AnswerDetail
 from app.answering.streaming import AnswerStream, TokenEvent
 from app.api.deps import Asker, CurrentUser, Readable, ServicesDep
+from app.api.errors import error_body
 from app.api.schemas.chat import CHAT_RESPONSES, ChatRequest
 from app.api.schemas.errors import JSON_BODY, SIGNED_IN, WITH_ROLE, errors
 from app.api.schemas.rules import Id
@@ -47,7 +48,7 @@ async def _events(answering: AnswerStream) -> AsyncIterator[dict[str, str]]:
                 yield {"event": "answer", "data": event.model_dump_json()}
     except VraagbaakError as exc:
         yield {"event": "error",
-               "data": json.dumps({"error": {"code": exc.code, "message": exc.message}})}
+               "data": json.dumps(error_body(exc.code, exc.message))}
 
 
 @router.get("/answers/{answer_id}", responses=SIGNED_IN | errors(404, 422))

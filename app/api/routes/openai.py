@@ -21,6 +21,7 @@ from starlette.concurrency import run_in_threadpool
 from app.answering.service import Turn
 from app.answering.streaming import AnswerStream, TokenEvent
 from app.api.deps import Asker, Readable, ServicesDep
+from app.api.errors import error_body
 from app.api.schemas.errors import JSON_BODY, WITH_ROLE, errors
 from app.api.schemas.openai import (
     COMPLETION_RESPONSES,
@@ -83,5 +84,5 @@ async def _chunks(answering: AnswerStream, created: int,
                                  citations=[c.model_dump() for c in event.citations],
                                  vraagbaak=VraagbaakFields.of(event).model_dump())}
     except VraagbaakError as exc:
-        yield {"data": json.dumps({"error": {"code": exc.code, "message": exc.message}})}
+        yield {"data": json.dumps(error_body(exc.code, exc.message))}
     yield {"data": "[DONE]"}

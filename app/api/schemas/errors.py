@@ -20,6 +20,8 @@ class ErrorDetail(BaseModel):
     code: str = Field(description="Stable and machine-readable, e.g. collection_not_found.")
     message: str = Field(description="For people: names the field or the rule, never a stack "
                          "trace or a server path.")
+    request_id: str | None = Field(None, description="The request's id (also its X-Request-ID "
+                                   "header): the server log's lines for it carry the same id.")
 
 
 class ErrorBody(BaseModel):

@@ -12,7 +12,8 @@ from app.wiring import Services
 def _error(r, status: int) -> dict[str, str]:  # type: ignore[no-untyped-def]
     assert r.status_code == status, r.text
     err = r.json()["error"]
-    assert set(err) == {"code", "message"}
+    assert set(err) == {"code", "message", "request_id"}
+    assert err["request_id"] == r.headers["x-request-id"]
     assert "Traceback" not in r.text and "/tmp" not in r.text and "/work" not in r.text
     return err  # type: ignore[no-any-return]
 

@@ -56,8 +56,9 @@ def test_someone_elses_answer_is_a_404_and_the_owner_still_gets_200(client: Test
         r = client.request(method, url, headers=bearer(bob),
                            json={"vote": "down"} if method == "PUT" else None)
         assert r.status_code == 404, (method, r.text)
-        assert r.json() == {"error": {"code": "answer_not_found",
-                                      "message": "answer not found"}}
+        error = r.json()["error"]
+        assert error.pop("request_id") == r.headers["x-request-id"]
+        assert error == {"code": "answer_not_found", "message": "answer not found"}
     assert client.put(url, headers=bearer(ann), json={"vote": "up"}).status_code == 200
     assert client.get(url, headers=bearer(ann)).json()["vote"] == "up"
     # the admin sees every answer, but ann's feedback is ann's: the admin has none of their own

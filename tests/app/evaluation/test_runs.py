@@ -28,7 +28,7 @@ from app.wiring import Services
 from eval.runner import RunConfig
 from models.fakes import FakeEmbedder, FakeLLM
 from tests.access import Lab as BaseLab
-from tests.access import eval_team
+from tests.access import eval_team, without_request_id
 from tests.conftest import write_kb
 
 VPN_REPLY = "VPN error NWL-VPN-809 means the device certificate expired [1]."
@@ -378,9 +378,10 @@ def test_runs_are_visible_only_to_readers_of_their_collections(lab: Lab) -> None
                  f"/v1/eval/compare?a={own_id}&b={their_id}",
                  f"/v1/eval/compare?a={their_id}&b={own_id}"):
         r = c.get(path, headers=eva)
-        assert (r.status_code, r.json()) == (404, not_found), path
+        assert (r.status_code, without_request_id(r.json())) == (404, not_found), path
         assert c.get(path, headers=admin).status_code == 200, path
-    assert c.get("/v1/eval/runs/0123456789abcdef", headers=eva).json() == not_found
+    unknown = c.get("/v1/eval/runs/0123456789abcdef", headers=eva)
+    assert without_request_id(unknown.json()) == not_found
     assert [x["id"] for x in c.get("/v1/eval/runs", headers=eva).json()["runs"]] == [own_id]
     assert {x["id"] for x in c.get("/v1/eval/runs", headers=admin).json()["runs"]} == {
         own_id, their_id}
@@ -513,3 +514,4 @@ def test_shutdown_interrupts_a_run_between_questions(tmp_path: Path, kb: Path) -
     ended = services.evals.get(run.id, readable={"kb"})
     assert ended.status == "interrupted" and "after 1 of 3" in ended.message
     assert len(ended.results) == 1
+
