@@ -15,6 +15,7 @@ Sweeping keeps the new snapshot and the one it replaced (a process that read the
 became current (its writer was killed between the rename and the switch) goes first. A snapshot
 is removed by renaming it to ``<id>.partial`` first, so a sweep killed half-way leaves a
 leftover to sweep again, never a half-deleted directory under a complete snapshot's name.
+A snapshot that a serving process holds a lease on (``ingest.leases``) is never swept.
 
 A snapshot records the embedding model id and dimension; loading it under another model raises
 ``SnapshotMismatch`` instead of serving vectors from a different space.
@@ -34,6 +35,7 @@ import faiss
 import numpy as np
 import numpy.typing as npt
 
+from ingest.leases import held
 from ingest.lexical import LexicalIndex
 
 
@@ -159,13 +161,17 @@ def write_snapshot(
 
 def _sweep(snapshots: Path, *, keep: int, current: str, previous: str | None) -> None:
     """Remove partial leftovers and all complete snapshots but ``keep``: the current one, the
-    one it replaced, then the newest others (see the module docstring)."""
+    one it replaced, then the newest others (see the module docstring), and never one that a
+    serving process holds a fresh lease on (``ingest.leases``)."""
+    in_use = held(snapshots.parent)
     partial = [p for p in snapshots.iterdir() if p.name.endswith(".partial")]
     others = sorted((p.name for p in snapshots.iterdir()
                      if not p.name.endswith(".partial") and p.name not in (current, previous)),
                     reverse=True)
     ranked = [current, *([previous] if previous and previous != current else []), *others]
     for name in ranked[max(keep, 1):]:
+        if name in in_use:
+            continue
         doomed = snapshots / f"{name}.partial"
         try:
             (snapshots / name).rename(doomed)
@@ -202,7 +208,10 @@ class Snapshot:
                 f"({dimension}-d); re-index the collection"
             )
         chunk_ids = json.loads((path / "rows.json").read_text())
-        dense = faiss.read_index(str(path / "dense.faiss"))
+        # memory-mapped and read-only: the vectors stay in the page cache, shared by every
+        # process on the host that serves this snapshot, instead of a copy per process
+        dense = faiss.read_index(str(path / "dense.faiss"),
+                                 faiss.IO_FLAG_MMAP_IFC | faiss.IO_FLAG_READ_ONLY)
         if isinstance(dense, faiss.IndexHNSWFlat):
             dense.hnsw.efSearch = HNSW_EF_SEARCH
         lexical = LexicalIndex.load(path / "bm25", meta.language, len(chunk_ids))

@@ -10,8 +10,10 @@ model: one search may span an English and a Dutch collection, and whatever check
 
 from __future__ import annotations
 
+import logging
 import re
 import threading
+import time
 from collections.abc import Collection as Names
 from dataclasses import dataclass, field
 from pathlib import Path
@@ -24,10 +26,13 @@ from sqlalchemy.orm import Session, sessionmaker
 from app.core.errors import NotFound, Unavailable
 from app.core.settings import RetrievalSettings
 from app.knowledge.tables import Chunk, Collection, Document
+from ingest.leases import REFRESH_S, hold, holder_id, release
 from ingest.lexical import LexicalIndex
-from ingest.snapshots import Snapshot, SnapshotError, current_snapshot_id
+from ingest.snapshots import Snapshot, SnapshotError, collection_dir, current_snapshot_id
 from models.embedder import EmbedderProtocol
 from models.pool import EmbedderPool
+
+log = logging.getLogger("vraagbaak.search")
 
 
 @dataclass(frozen=True)
@@ -70,12 +75,15 @@ class SnapshotStore:
         self._index_dir = index_dir
         self._loaded: dict[str, Snapshot] = {}
         self._lock = threading.Lock()
+        self._holder = holder_id()
+        self._renewed: dict[str, float] = {}  # collection -> when its lease was last written
 
     def get(self, collection: str, embedder: EmbedderProtocol) -> Snapshot | None:
         """The current snapshot, refused (503) if another model than ``embedder`` built it."""
         snapshot_id = current_snapshot_id(self._index_dir, collection)
         if snapshot_id is None:
             return None
+        self._lease(collection, snapshot_id)
         cached = self._loaded.get(collection)
         if cached is None or cached.meta.id != snapshot_id:
             with self._lock:
@@ -93,6 +101,26 @@ class SnapshotStore:
                               f"{cached.meta.embedding_model}, not {embedder.model_id}; "
                               "re-index it", code="index_unavailable")
         return cached
+
+    def _lease(self, collection: str, snapshot_id: str) -> None:
+        """Hold ``snapshot_id`` before loading or searching it, renewed every ``REFRESH_S``
+        (or at once when the snapshot changed), so no sweep removes it under this process."""
+        now = time.monotonic()
+        cached = self._loaded.get(collection)
+        if (cached is not None and cached.meta.id == snapshot_id
+                and now - self._renewed.get(collection, float("-inf")) < REFRESH_S):
+            return
+        try:
+            hold(collection_dir(self._index_dir, collection), self._holder, snapshot_id)
+        except OSError as exc:  # a read-only index directory: serve, but say why it may go
+            log.warning("could not write the snapshot lease of %s: %s", collection, exc)
+        self._renewed[collection] = now
+
+    def release(self) -> None:
+        """Give up this process's leases (at shutdown): its snapshots may be swept now."""
+        for collection in list(self._renewed):
+            release(collection_dir(self._index_dir, collection), self._holder)
+        self._renewed.clear()
 
 
 _IDENTIFIER = re.compile(r"\b\w*\d\w*\b")  # the digit-bearing tokens of codes
@@ -124,6 +152,10 @@ class SearchService:
         self._embedders = embedders
         self._snapshots = snapshots
         self._settings = settings
+
+    def close(self) -> None:
+        """Give up the snapshot leases of this process (``SnapshotStore.release``)."""
+        self._snapshots.release()
 
     def snapshot(self, collection: str, embedder: EmbedderProtocol) -> Snapshot | None:
         return self._snapshots.get(collection, embedder)
