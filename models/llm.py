@@ -127,6 +127,10 @@ class LlamaCppLLM:
             raise ModelUnavailable(f"the model could not process the prompt: {exc}") from None
 
 
+CONNECT_TIMEOUT_S = 5.0
+CONNECT_RETRIES = 2
+
+
 class OpenAICompatibleLLM:
     """Any server speaking the OpenAI chat completions API (llama.cpp server, vLLM, Ollama)."""
 
@@ -135,8 +139,13 @@ class OpenAICompatibleLLM:
         if not base_url:
             raise ModelUnavailable("the openai LLM backend needs VRAAGBAAK_LLM__BASE_URL")
         headers = {"Authorization": f"Bearer {api_key}"} if api_key else {}
-        self._client = httpx.Client(base_url=base_url.rstrip("/"), headers=headers,
-                                    timeout=timeout_s, transport=transport)
+        # a refused or reset connection is retried (twice, by httpx) before anything was
+        # sent; a slow answer is not: ``timeout_s`` bounds the wait for each next byte, so a
+        # hung server is a 503 after that long, never a request that hangs
+        self._client = httpx.Client(
+            base_url=base_url.rstrip("/"), headers=headers,
+            timeout=httpx.Timeout(timeout_s, connect=min(timeout_s, CONNECT_TIMEOUT_S)),
+            transport=transport or httpx.HTTPTransport(retries=CONNECT_RETRIES))
         self._model = model
 
     @property

