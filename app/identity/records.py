@@ -26,7 +26,8 @@ class User(BaseModel):
     roles: list[Role]
     teams: list[str] = Field(description="Team names, sorted.")
     active: bool = Field(description="false: disabled; every token and session refused.")
-    password_set: bool = Field(description="false: no password sign-in, API tokens only.")
+    password_set: bool = Field(description="false: no password sign-in (API tokens or "
+                               "single sign-on only).")
     created_at: str
 
 
@@ -83,3 +84,12 @@ class SignIn(BaseModel):
                             "request made with the session cookie.")
     expires_at: str
     session_secret: SecretStr = Field(exclude=True, description="The session cookie's value.")
+
+
+class OIDCSync(BaseModel):
+    """What a single sign-on did to the user it signed in, for the audit trail."""
+
+    user: User
+    created: bool = Field(description="The first sign-in: the user was created.")
+    changed: bool = Field(description="Roles or teams differ from the last sign-in's.")
+    new_teams: list[str] = Field(description="Teams the group mapping named that were created.")

@@ -2,8 +2,8 @@
 
 This is the one place that knows how a caller proves who they are. The HTTP layer hands it the
 raw bearer token or session cookie and gets a ``Principal`` back; routes only ever see the
-``Principal``. An OIDC provider is one more ``from_...`` method here that maps verified claims
-onto a ``User`` row; no route changes.
+``Principal``. Single sign-on (``app.identity.oidc``) ends in ``login_oidc`` here, which maps the
+provider's verified claims onto a ``User`` row and opens the same session a password does.
 
 Every sign-in, failed sign-in, sign-out, token creation and revocation goes to the audit trail
 (by token id and prefix, never the secret).
@@ -11,13 +11,18 @@ Every sign-in, failed sign-in, sign-out, token creation and revocation goes to t
 
 from __future__ import annotations
 
+from typing import TYPE_CHECKING
+
 from app.audit.log import AuditLog
-from app.core.errors import Forbidden, Unauthorized
+from app.core.errors import Forbidden, Unauthorized, VraagbaakError
 from app.core.principal import Principal, Via
 from app.identity.rate_limits import RateLimits
 from app.identity.records import NewToken, SignIn, Token, User
 from app.identity.tokens import Credential, TokenService
 from app.identity.users import UserService
+
+if TYPE_CHECKING:
+    from app.identity.oidc import Identity
 
 
 class IdentityService:
@@ -51,6 +56,42 @@ class IdentityService:
         principal = self._build(user, None, "session")
         secret, csrf, expires = self.tokens.open_session(user.id)
         self._audit.record(principal.actor, "login", client=client)
+        return SignIn(username=principal.username, roles=sorted(principal.roles),
+                      teams=sorted(principal.teams), csrf_token=csrf,
+                      expires_at=expires.isoformat(), session_secret=secret)
+
+    def login_oidc(self, identity: Identity, *, create: bool, link: bool,
+                   client: str = "") -> SignIn:
+        """Open a session for a person the OIDC provider vouched for (``app.identity.oidc``):
+        their user found by subject, created or linked at the first sign-in, roles and teams
+        set from their groups. Refused, and audited: no role from any group, a username taken
+        by another account, no account while creating is off, a disabled account."""
+        actor = identity.username or f"oidc:{identity.subject[:40]}"
+        try:
+            if not identity.roles:
+                raise Forbidden("none of your groups gives you a role here; ask an "
+                                "administrator", code="oidc_no_role")
+            if not identity.username:
+                raise Unauthorized("the identity provider gave no usable username",
+                                   code="oidc_no_username")
+            sync = self.users.sync_oidc(identity.subject, identity.username,
+                                        display_name=identity.display_name,
+                                        roles=identity.roles, teams=identity.teams,
+                                        create=create, link=link)
+            user = sync.user
+            principal = self._build(user, None, "session")
+        except VraagbaakError as exc:
+            self._audit.record(actor, "login_failed", via="oidc", reason=exc.code,
+                               groups=list(identity.groups), client=client)
+            raise
+        for team in sync.new_teams:
+            self._audit.record("oidc", "team_created", team, via="oidc")
+        if sync.created or sync.changed:
+            self._audit.record("oidc", "user_created" if sync.created else "user_changed",
+                               user.username, roles=user.roles, teams=user.teams,
+                               groups=list(identity.groups), via="oidc")
+        secret, csrf, expires = self.tokens.open_session(user.id)
+        self._audit.record(principal.actor, "login", via="oidc", client=client)
         return SignIn(username=principal.username, roles=sorted(principal.roles),
                       teams=sorted(principal.teams), csrf_token=csrf,
                       expires_at=expires.isoformat(), session_secret=secret)

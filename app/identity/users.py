@@ -11,11 +11,12 @@ from collections.abc import Iterable
 
 from pwdlib import PasswordHash
 from sqlalchemy import delete, select
+from sqlalchemy.exc import IntegrityError
 from sqlalchemy.orm import Session, sessionmaker
 
-from app.core.errors import Conflict, InvalidInput, NotFound
+from app.core.errors import Conflict, Forbidden, InvalidInput, NotFound
 from app.core.names import USERNAME
-from app.identity.records import Team, User
+from app.identity.records import OIDCSync, Team, User
 from app.identity.tables import ROLES, Membership, Role
 from app.identity.tables import Team as TeamRow
 from app.identity.tables import User as UserRow
@@ -118,6 +119,65 @@ class UserService:
                 user.password_hash = new_hash
                 session.commit()
             return self._view(session, user)
+
+    def sync_oidc(self, subject: str, username: str, *, display_name: str,
+                  roles: Iterable[str], teams: Iterable[str], create: bool, link: bool,
+                  ) -> OIDCSync:
+        """The user the provider's ``subject`` belongs to, with ``roles`` and ``teams`` written
+        (missing teams created). A first sign-in creates the user (no password) if ``create``,
+        or takes over an unlinked account of that username if ``link``. A disabled user is
+        returned untouched: the caller refuses them. One transaction; when a concurrent
+        sign-in created the same user or team first, the second try finds it."""
+        role_list, team_list = check_roles(roles), sorted(set(teams))
+        try:
+            return self._sync_oidc(subject, username, display_name, role_list, team_list,
+                                   create=create, link=link)
+        except IntegrityError:
+            return self._sync_oidc(subject, username, display_name, role_list, team_list,
+                                   create=create, link=link)
+
+    def _sync_oidc(self, subject: str, username: str, display_name: str, role_list: list[Role],
+                   team_list: list[str], *, create: bool, link: bool) -> OIDCSync:
+        with self._sessions() as session:
+            # the row lock (PostgreSQL; SQLite has one writer anyway) makes two sign-ins of one
+            # person, in two tabs, write their teams one after the other
+            user = session.scalars(select(UserRow).where(UserRow.oidc_subject == subject)
+                                   .with_for_update()).first()
+            created = False
+            if user is None:
+                check_name("user", username)
+                user = session.scalars(select(UserRow).where(UserRow.username == username)
+                                       .with_for_update()).first()
+                if user is not None and (user.oidc_subject is not None or not link):
+                    raise Conflict(f"user '{username}' already exists and is not linked to "
+                                   "this identity", code="oidc_username_taken")
+                if user is None and not create:
+                    raise Forbidden("you have no account here yet; ask an administrator",
+                                    code="oidc_not_provisioned")
+                if user is None:
+                    user = UserRow(username=username, roles=role_list, password_hash=None,
+                                   display_name=display_name)
+                    session.add(user)
+                    created = True
+                user.oidc_subject = subject
+                session.flush()
+            if not user.active:
+                return OIDCSync(user=self._view(session, user), created=False, changed=False,
+                                new_teams=[])
+            before = (list(user.roles), self.team_names_of(session, user.id))
+            have = set(session.scalars(select(TeamRow.name).where(TeamRow.name.in_(team_list))))
+            new_teams = [t for t in team_list if t not in have]
+            session.add_all(TeamRow(name=check_name("team", t)) for t in new_teams)
+            session.flush()
+            user.roles = role_list
+            if display_name:
+                user.display_name = display_name
+            self._set_teams(session, user, team_list)
+            session.flush()
+            changed = not created and before != (role_list, self.team_names_of(session, user.id))
+            session.commit()
+            return OIDCSync(user=self._view(session, user), created=created, changed=changed,
+                            new_teams=new_teams)
 
     # -- teams -------------------------------------------------------------------------------
     def create_team(self, name: str) -> Team:

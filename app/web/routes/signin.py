@@ -11,9 +11,12 @@ from starlette.concurrency import run_in_threadpool
 from app.api.deps import SESSION_COOKIE, ServicesDep
 from app.core.errors import RateLimited, Unauthorized
 from app.core.principal import Principal
+from app.core.settings import Settings
+from app.identity.records import SignIn
 from app.web.i18n import LANG_COOKIE, LOCALES
 from app.web.rendering import CSRF_COOKIE, render
 from app.web.session import FormUser, PageUser, safe_next
+from app.wiring import Services
 
 router = APIRouter(include_in_schema=False)
 
@@ -32,9 +35,24 @@ def home(user: PageUser) -> RedirectResponse:
     return RedirectResponse(home_of(user), status_code=303)
 
 
+def sso_name(services: Services) -> str | None:
+    """The provider the sign-in page offers a button for, if single sign-on is configured."""
+    return services.sso.name if services.sso is not None else None
+
+
+def set_session_cookies(response: Response, settings: Settings, signed_in: SignIn) -> None:
+    """The session and CSRF cookies of a fresh sign-in (password or single sign-on)."""
+    secure = settings.auth.cookie_secure or settings.environment == "production"
+    max_age = int(settings.auth.session_hours * 3600)
+    for name, value in ((SESSION_COOKIE, signed_in.session_secret.get_secret_value()),
+                        (CSRF_COOKIE, signed_in.csrf_token)):
+        response.set_cookie(name, value, httponly=True, samesite="strict", path="/",
+                            secure=secure, max_age=max_age)
+
+
 @router.get("/signin", response_class=HTMLResponse)
-def signin_form(request: Request, next: str = "/") -> HTMLResponse:
-    return render(request, "signin/form.html", next=safe_next(next))
+def signin_form(request: Request, services: ServicesDep, next: str = "/") -> HTMLResponse:
+    return render(request, "signin/form.html", next=safe_next(next), sso_name=sso_name(services))
 
 
 @router.post("/signin", response_model=None)
@@ -49,16 +67,10 @@ async def signin(request: Request, services: ServicesDep,
     except (Unauthorized, RateLimited) as exc:
         status = 429 if isinstance(exc, RateLimited) else 401
         return render(request, "signin/form.html", status_code=status, next=safe_next(next),
-                      username=username, failed=exc.code)
-    settings = services.settings
-    secure = settings.auth.cookie_secure or settings.environment == "production"
-    max_age = int(settings.auth.session_hours * 3600)
+                      username=username, failed=exc.code, sso_name=sso_name(services))
     target = safe_next(next)
     response = RedirectResponse(target if target != "/" else "/", status_code=303)
-    for name, value in ((SESSION_COOKIE, signed_in.session_secret.get_secret_value()),
-                        (CSRF_COOKIE, signed_in.csrf_token)):
-        response.set_cookie(name, value, httponly=True, samesite="strict", path="/",
-                            secure=secure, max_age=max_age)
+    set_session_cookies(response, services.settings, signed_in)
     return response
 
 
