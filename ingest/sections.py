@@ -9,6 +9,8 @@ from __future__ import annotations
 
 from dataclasses import dataclass, field
 
+from .dates import DocumentDate
+
 
 @dataclass(frozen=True)
 class Section:
@@ -34,12 +36,15 @@ class LoadedDocument:
     """A parsed file: its title (from metadata, the first heading or the file name).
 
     ``notes`` says what of the file was left out under a limit (pages, characters): the file
-    is indexed in part, and the admin must be told which part.
+    is indexed in part, and the admin must be told which part. ``dated`` is the date the file
+    itself states (``ingest.dates``); None when it states none, and the indexer falls back to
+    the file's modification time.
     """
 
     title: str
     sections: list[Section] = field(default_factory=list)
     notes: tuple[str, ...] = ()
+    dated: DocumentDate | None = None
 
 
 class LoaderError(Exception):

@@ -3,7 +3,8 @@
 Word documents carry their structure in paragraph styles, so "Title" and "Heading 1".."Heading 9"
 open sections (Title counts as the level above Heading 1). Paragraphs and tables are read in
 body order, so a table lands in the section of the heading it sits under, as lines of
-``cell | cell | cell``. The archive is checked against the inflation limits first
+``cell | cell | cell``. The document is dated by its core properties (the later of modified and
+created, ``ingest.dates``). The archive is checked against the inflation limits first
 (``ingest.loaders.archives``): python-docx inflates every member into memory.
 """
 
@@ -14,9 +15,11 @@ import re
 from pathlib import Path
 
 import docx
+from docx.document import Document as DocxDocument
 from docx.table import Table
 from docx.text.paragraph import Paragraph
 
+from ..dates import DocumentDate, latest, parse_date
 from ..sections import LoadedDocument, LoaderError
 from .archives import check_archive
 from .limits import ParseLimits
@@ -57,6 +60,14 @@ def _table_text(table: Table) -> str:
     return "\n".join(lines)
 
 
+def _dated(document: DocxDocument) -> DocumentDate | None:
+    """python-docx reads a malformed W3CDTF value as None; a naive value is UTC (the format
+    stores UTC with a ``Z``)."""
+    props = document.core_properties
+    return latest((("docx:modified", parse_date(props.modified)),
+                   ("docx:created", parse_date(props.created))))
+
+
 def load_docx(data: bytes, path: Path, limits: ParseLimits) -> LoadedDocument:
     if data.startswith(_OLE_MAGIC):
         raise LoaderError("not a DOCX file (legacy .doc format or password-protected?)")
@@ -81,4 +92,4 @@ def load_docx(data: bytes, path: Path, limits: ParseLimits) -> LoadedDocument:
     sections = builder.finish()
     title = clean_inline(document.core_properties.title or "")
     title = title or builder.first_heading.get(_TITLE_LEVEL) or builder.first_any or ""
-    return LoadedDocument(title or readable_stem(path), sections)
+    return LoadedDocument(title or readable_stem(path), sections, dated=_dated(document))

@@ -3,7 +3,9 @@
 Intranet pages wrap a little content in a lot of menus, banners and scripts. Those are removed,
 the content root is chosen (<main>, a single <article>, [role=main], else <body>), and its blocks
 are walked in order: h1-h6 maintain the heading path, every other block (p, li, pre, table rows,
-blockquote, dd/dt, and loose text in divs) becomes a paragraph of the current section.
+blockquote, dd/dt, and loose text in divs) becomes a paragraph of the current section. The page
+is dated by the latest of its date-like ``<meta>`` tags (``ingest.dates.HTML_META_NAMES``, by
+name, property, itemprop or http-equiv).
 """
 
 from __future__ import annotations
@@ -15,6 +17,7 @@ from bs4 import BeautifulSoup
 from bs4.dammit import EncodingDetector
 from bs4.element import NavigableString, Tag
 
+from ..dates import HTML_META_NAMES, DocumentDate, latest, parse_date
 from ..sections import LoadedDocument, Section
 from .structure import SectionBuilder, clean_inline, readable_stem
 from .textfile import decode_with
@@ -134,10 +137,22 @@ def _content_root(soup: BeautifulSoup) -> Tag:
     return soup
 
 
+def _dated(soup: BeautifulSoup) -> DocumentDate | None:
+    found: list[tuple[str, object]] = []
+    for meta in soup.find_all("meta"):
+        for attribute in ("name", "property", "itemprop", "http-equiv"):
+            key = meta.get(attribute)
+            if isinstance(key, str) and key.strip().lower() in HTML_META_NAMES:
+                found.append((f"html:{key.strip().lower()}", meta.get("content")))
+                break
+    return latest((source, parse_date(value)) for source, value in found)
+
+
 def load_html(data: bytes, path: Path) -> LoadedDocument:
     text = decode_with(data, EncodingDetector.find_declared_encoding(data, is_html=True))
     soup = BeautifulSoup(text, "lxml")
     title = clean_inline(soup.title.get_text(" ")) if soup.title is not None else ""
+    dated = _dated(soup)
     doomed = soup.find_all(_REMOVE) + soup.find_all(role=_NAV_ROLES)
     doomed += [tag for tag in soup.find_all(_CHROME) if not tag.find_parent(["article", "main"])]
     for tag in doomed:
@@ -146,4 +161,4 @@ def load_html(data: bytes, path: Path) -> LoadedDocument:
     walker = _Walker()
     sections = walker.run(_content_root(soup))
     title = title or walker.builder.first_heading.get(1) or ""
-    return LoadedDocument(title or readable_stem(path), sections)
+    return LoadedDocument(title or readable_stem(path), sections, dated=dated)

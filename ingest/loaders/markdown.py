@@ -2,7 +2,8 @@
 
 Working from the token stream means a ``# comment`` inside a code fence stays code, setext
 headings count as headings, and inline markup is reduced to its text (link text kept, URLs
-dropped). A YAML front-matter block is cut off first; its ``title:`` names the document.
+dropped). A YAML front-matter block is cut off first; its ``title:`` names the document and
+its ``last_reviewed:``, ``updated:`` or ``date:`` dates it (``ingest.dates``).
 """
 
 from __future__ import annotations
@@ -14,6 +15,7 @@ from bs4 import BeautifulSoup
 from markdown_it import MarkdownIt
 from markdown_it.token import Token
 
+from ..dates import front_matter_date
 from ..sections import LoadedDocument
 from .structure import SectionBuilder, clean_inline, readable_stem
 from .textfile import decode_text
@@ -85,7 +87,10 @@ def _sections(body: str) -> SectionBuilder:
 
 
 def load_markdown(data: bytes, path: Path) -> LoadedDocument:
-    title, body = split_front_matter(decode_text(data))
+    text = decode_text(data)
+    title, body = split_front_matter(text)
+    match = _FRONT_MATTER.match(text)
     builder = _sections(body)
     sections = builder.finish()
-    return LoadedDocument(title or builder.first_heading.get(1) or readable_stem(path), sections)
+    return LoadedDocument(title or builder.first_heading.get(1) or readable_stem(path), sections,
+                          dated=front_matter_date(match.group(1)) if match else None)

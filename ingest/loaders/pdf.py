@@ -3,17 +3,20 @@
 Runs inside the parse worker (``ingest.loaders.worker``) like every loader, so an encrypted,
 truncated, cyclic or deeply nested PDF costs at most its time and memory limit. Pages are
 extracted in order and extraction stops at the page limit or once the character limit is
-reached, so a 50,000-page file costs the pages that are kept, not all of them.
+reached, so a 50,000-page file costs the pages that are kept, not all of them. The document is
+dated by the later of its metadata's ModDate and CreationDate (``ingest.dates``).
 """
 
 from __future__ import annotations
 
 import io
 import logging
+from datetime import datetime
 from pathlib import Path
 
-from pypdf import PasswordType, PdfReader
+from pypdf import DocumentInformation, PasswordType, PdfReader
 
+from ..dates import DocumentDate, latest, plausible
 from ..sections import LoadedDocument, LoaderError, Section
 from .limits import ParseLimits
 from .structure import clean_inline, clean_text, first_short_line, readable_stem
@@ -21,8 +24,26 @@ from .structure import clean_inline, clean_text, first_short_line, readable_stem
 _ENCRYPTED = {"FileNotDecryptedError", "DependencyError"}
 
 
-def _pages(data: bytes, limits: ParseLimits) -> tuple[str | None, list[Section], tuple[str, ...]]:
-    """Metadata title, the sections of the kept pages, and a note if pages were left out."""
+def _date(metadata: DocumentInformation, field: str) -> datetime | None:
+    """A metadata date; None when absent or malformed (pypdf raises on a bad ``D:`` string)."""
+    try:
+        at = getattr(metadata, field)
+    except Exception:
+        return None
+    return plausible(at) if isinstance(at, datetime) else None
+
+
+def _dated(metadata: DocumentInformation | None) -> DocumentDate | None:
+    if metadata is None:
+        return None
+    return latest((("pdf:ModDate", _date(metadata, "modification_date")),
+                   ("pdf:CreationDate", _date(metadata, "creation_date"))))
+
+
+def _pages(data: bytes, limits: ParseLimits
+           ) -> tuple[str | None, list[Section], tuple[str, ...], DocumentDate | None]:
+    """Metadata title, the sections of the kept pages, a note if pages were left out, and
+    the metadata date."""
     logging.getLogger("pypdf").setLevel(logging.CRITICAL)  # damaged files make it chatty
     reader = PdfReader(io.BytesIO(data))
     if reader.is_encrypted and reader.decrypt("") == PasswordType.NOT_DECRYPTED:
@@ -42,7 +63,7 @@ def _pages(data: bytes, limits: ParseLimits) -> tuple[str | None, list[Section],
     notes: tuple[str, ...] = ()
     if total > limits.max_pages:
         notes = (f"only the first {limits.max_pages:,} of {total:,} pages indexed",)
-    return title, sections, notes
+    return title, sections, notes, _dated(reader.metadata)
 
 
 def load_pdf(data: bytes, path: Path, limits: ParseLimits) -> LoadedDocument:
@@ -50,7 +71,7 @@ def load_pdf(data: bytes, path: Path, limits: ParseLimits) -> LoadedDocument:
     if b"%PDF-" not in data[:1024]:
         raise LoaderError("not a PDF file")
     try:
-        title, sections, notes = _pages(data, limits)
+        title, sections, notes, dated = _pages(data, limits)
     except (LoaderError, MemoryError):
         raise
     except Exception as exc:  # pypdf raises many types for damaged files
@@ -62,4 +83,4 @@ def load_pdf(data: bytes, path: Path, limits: ParseLimits) -> LoadedDocument:
     title = clean_inline(title or "")
     if not title and sections[0].page == 1:
         title = first_short_line(sections[0].text) or ""
-    return LoadedDocument(title or readable_stem(path), sections, notes)
+    return LoadedDocument(title or readable_stem(path), sections, notes, dated)
