@@ -17,7 +17,7 @@ from typing import Any
 from bench.common import ROOT, WORK, parser, print_table, save_results, warn_if_busy
 
 BENCHMARKS = ("ingest", "embedding", "search", "chat", "retrieval_quality", "access", "review",
-              "pages",
+              "pages", "analytics",
               "kill_loop",
               "ingest_hostile",
               "fuzz")
@@ -65,6 +65,11 @@ def headline(name: str, figures: dict[str, Any]) -> list[dict[str, Any]]:
         for r in figures["rows"]:
             add(f"{r['call']} p50/p95 ms", f"{r['p50_ms']} / {r['p95_ms']}",
                 f"{figures['drafts']} drafts")
+    elif name == "analytics":
+        for r in figures["rows"]:
+            add(f"analytics {r['backend']}: {r['endpoint']} p50/p95 ms",
+                f"{r['p50_ms']} / {r['p95_ms']}", f"{figures['answers']} answers, "
+                f"target p95 < 500 ms")
     elif name == "kill_loop":
         for backend, r in figures.items():
             add(f"kill -9 loop on {backend}: kills | converged | mismatches",
