@@ -12,9 +12,11 @@ from fastapi.staticfiles import StaticFiles
 
 from app.api import errors
 from app.api.body_limit import BodyLimit
+from app.api.request_ids import RequestIds
 from app.api.request_metrics import RequestMetrics
 from app.api.routes import (
     admin,
+    analytics,
     audit,
     auth,
     chat,
@@ -24,9 +26,15 @@ from app.api.routes import (
     feedback,
     handoffs,
     health,
+    knowledge,
+    knowledge_gaps,
     metrics,
+    notifications,
     openai,
+    owners,
+    privacy,
     prompts,
+    pulse,
     review,
     search,
     users,
@@ -35,8 +43,14 @@ from app.core.settings import Settings
 from app.web import errors as web_errors
 from app.web.routes import admin as admin_pages
 from app.web.routes import admin_audit, admin_people, answer_feedback, ask, signin
+from app.web.routes import analytics as analytics_pages
 from app.web.routes import drafts as drafts_pages
 from app.web.routes import evaluation as evaluation_pages
+from app.web.routes import knowledge as knowledge_pages
+from app.web.routes import knowledge_gaps as gaps_pages
+from app.web.routes import notifications as notification_pages
+from app.web.routes import oidc as oidc_pages
+from app.web.routes import pulse as pulse_pages
 from app.web.routes import review as review_pages
 from app.web.security import SecurityHeaders
 from app.wiring import build_services
@@ -61,6 +75,8 @@ def create_app(settings: Settings | None = None, *, embedder: EmbedderProtocol |
         services.worker.start()
         services.webhooks.start()
         services.handoffs.start()
+        services.notification_webhooks.start()
+        services.retention_schedule.start()
         app.state.services = services
         try:
             yield
@@ -80,13 +96,23 @@ def create_app(settings: Settings | None = None, *, embedder: EmbedderProtocol |
     errors.install(app)
     app.add_middleware(BodyLimit, max_bytes=settings.auth.max_body_kb * 1024)
     for module in (health, auth, search, chat, feedback, handoffs, conversations, openai,
-                   drafts, review, evals, prompts, admin, users, audit, metrics):
+                   drafts, review, evals, prompts, admin, users, audit, metrics, pulse,
+                   privacy):
         app.include_router(module.router)
+    for module in (owners, knowledge, notifications):  # knowledge owners and issues
+        app.include_router(module.router)
+    app.include_router(knowledge_gaps.router)
+    app.include_router(analytics.router)
     web_errors.install(app)
     app.add_middleware(SecurityHeaders)
-    app.add_middleware(RequestMetrics)  # outermost: its time includes the other middleware
-    for page in (signin, ask, answer_feedback, drafts_pages, review_pages, admin_pages,
-                 admin_people, admin_audit, evaluation_pages):
+    app.add_middleware(RequestMetrics)  # its time includes the other middleware
+    app.add_middleware(RequestIds)  # outermost: every response and log line has the id
+    app.include_router(gaps_pages.router)  # before any /knowledge/{id} page of the issues
+    for page in (signin, oidc_pages, ask, answer_feedback, drafts_pages, review_pages, admin_pages,
+                 admin_people, admin_audit, evaluation_pages, pulse_pages):
         app.include_router(page.router)
+    for page in (knowledge_pages, notification_pages):  # knowledge issues, notifications
+        app.include_router(page.router)
+    app.include_router(analytics_pages.router)
     app.mount("/static", StaticFiles(directory=STATIC), name="static")
     return app

@@ -9,20 +9,26 @@ from __future__ import annotations
 
 from collections.abc import Callable
 from dataclasses import dataclass
+from datetime import datetime
 
 from sqlalchemy import Engine
 from sqlalchemy.orm import Session, sessionmaker
 
+from app.analytics.rollups import Rollups
+from app.analytics.service import AnalyticsService
 from app.answering.conversations import ConversationService
 from app.answering.llm_worker import LLMWorker
+from app.answering.records import AnswerDetail
 from app.answering.service import AnswerService
 from app.audit.log import AuditLog
 from app.core.db import make_engine, migrate, session_factory
+from app.core.principal import Principal
 from app.core.settings import Settings
 from app.evaluation.runs import EvalRunService
 from app.feedback.handoffs import HandoffSender
 from app.feedback.service import FeedbackService
 from app.identity.access import AccessService
+from app.identity.oidc import SingleSignOn
 from app.identity.rate_limits import RateLimits
 from app.identity.service import IdentityService
 from app.identity.tokens import TokenService
@@ -32,8 +38,16 @@ from app.knowledge.indexing import Indexer, IndexingConfig
 from app.knowledge.jobs import JobRunner
 from app.knowledge.originals import OriginalDocuments
 from app.knowledge.search import SearchService, SnapshotStore
+from app.knowledge_gaps.service import GapService
+from app.knowledge_issues.owners import OwnerService
+from app.knowledge_issues.service import KnowledgeIssueService
 from app.metrics import Metrics
+from app.notifications.service import NotificationService
+from app.notifications.webhooks import NotificationWebhooks
+from app.privacy.export import PrivacyExport
+from app.privacy.retention import Retention, RetentionSchedule
 from app.prompt_library.store import PromptStore
+from app.pulse.service import PulseService
 from app.review.drafts import DraftService
 from app.review.queue import ReviewQueue
 from app.review.stats import ReviewStats
@@ -65,6 +79,7 @@ class Services:
     audit: AuditLog
     users: UserService
     identity: IdentityService
+    sso: SingleSignOn | None  # None: no single sign-on configured (settings.oidc)
     access: AccessService
     limits: RateLimits
     drafts: DraftService
@@ -73,6 +88,16 @@ class Services:
     webhooks: WebhookSender
     evals: EvalRunService
     metrics: Metrics
+    owners: OwnerService
+    issues: KnowledgeIssueService
+    notifications: NotificationService
+    notification_webhooks: NotificationWebhooks
+    analytics: AnalyticsService
+    pulse: PulseService
+    retention: Retention
+    retention_schedule: RetentionSchedule
+    privacy: PrivacyExport
+    gaps: GapService
 
     def warm_up(self) -> None:
         """Load the models now, so the first question doesn't pay for it."""
@@ -85,8 +110,13 @@ class Services:
         self.evals.shutdown()
         self.webhooks.close()
         self.handoffs.close()
+        self.notification_webhooks.close()
+        self.retention_schedule.stop()
         self.jobs.shutdown()
+        self.search.close()
         self.worker.stop()
+        if self.sso is not None:
+            self.sso.close()
         self.engine.dispose()
 
 
@@ -135,20 +165,47 @@ def build_services(settings: Settings, *, embedder: EmbedderProtocol | None = No
     drafts = DraftService(sessions, answers, audit)
     webhooks = WebhookSender(sessions, settings.review, audit)
     handoffs = HandoffSender(sessions, settings.handoff, settings.review, audit)
+    rollups = Rollups(sessions)
+
+    def feedback_withdrawn(answer: AnswerDetail, giver: Principal) -> None:
+        issues.feedback_withdrawn(answer, giver)  # its report leaves the open issue
+        rollups.note_withdrawn(datetime.fromisoformat(answer.created_at))  # figures redo it
+
+    retention = Retention(sessions, settings.privacy, audit)
+    owners = OwnerService(sessions, audit)
+    notification_webhooks = NotificationWebhooks(sessions, settings.knowledge_issues,
+                                                 settings.review, audit)
+    notifications = NotificationService(sessions, audit, notification_webhooks)
+    issues = KnowledgeIssueService(sessions, audit, embedders, owners, notifications,
+                                   settings.knowledge_issues)
     return Services(
         settings=settings, engine=engine, sessions=sessions, embedder=embedder,
         embedders=embedders, worker=worker,
         prompts=prompts, collections=CollectionService(sessions), indexer=indexer,
         originals=OriginalDocuments(sessions),
-        jobs=JobRunner(sessions, indexer, audit), search=search, answers=answers,
+        jobs=JobRunner(sessions, indexer, audit, succeeded=issues.reindexed), search=search,
+        answers=answers,
         conversations=ConversationService(sessions, audit),
-        feedback=FeedbackService(sessions, answers, audit, handoffs), handoffs=handoffs,
+        feedback=FeedbackService(sessions, answers, audit, handoffs,
+                                 observe=issues.feedback_given,
+                                 withdrawn=feedback_withdrawn),
+        handoffs=handoffs,
         audit=audit, users=users, identity=identity, access=AccessService(sessions),
         limits=limits, drafts=drafts, webhooks=webhooks,
         review=ReviewQueue(sessions, drafts, audit, webhooks,
-                           claim_minutes=settings.review.claim_minutes),
+                           claim_minutes=settings.review.claim_minutes,
+                           observe=issues.draft_rejected),
         review_stats=ReviewStats(sessions),
         evals=EvalRunService(sessions, search, answers, prompts, audit, settings,
                              llm_factory=lambda model: build_llm(settings, model)),
         metrics=metrics,
+        sso=SingleSignOn(settings.oidc, identity, audit) if settings.oidc.enabled else None,
+        owners=owners, issues=issues, notifications=notifications,
+        notification_webhooks=notification_webhooks,
+        analytics=AnalyticsService(sessions, audit, settings.analytics),
+        pulse=PulseService(sessions, settings.pulse, audit), retention=retention,
+        retention_schedule=RetentionSchedule(retention, settings.privacy),
+        privacy=PrivacyExport(sessions, users, audit),
+        gaps=GapService(sessions, embedders, AccessService(sessions), settings.gaps,
+                        owned=owners.collections_owned_by),
     )

@@ -287,8 +287,11 @@ class AnswerService:
             session.add(record)
             session.commit()
         self._audit.record(
+            # the length, not the text: the audit chain is kept forever and can't be edited,
+            # while the question itself is personal data the retention job must be able to
+            # remove (it stays in the answer row, found through the target id)
             prepared.asker.actor, "question_asked", record.id, channel=channel,
-            question=prepared.question[:1000], collections=record.collections,
+            question_chars=len(prepared.question), collections=record.collections,
             retrieved=[h.chunk_id for h in prepared.retrieval.hits],
             cited=[c.chunk_id for c in citations], refused=record.refused)
         if self._observe is not None:

@@ -15,8 +15,11 @@ from rich.progress import BarColumn, MofNCompleteColumn, Progress, TextColumn, T
 from rich.table import Table
 
 from app.answering.records import Answer
+from app.cli import backup as backup_commands
 from app.cli.access import OPERATOR, audit_cli, grants_cli, teams_cli, tokens_cli, users_cli
 from app.cli.evaluation import eval_cli, prompts_cli
+from app.cli.owners import owners_cli
+from app.cli.privacy import privacy_cli
 from app.cli.review import review_cli
 from app.core.errors import translate
 from app.core.settings import Settings
@@ -39,6 +42,10 @@ cli.add_typer(audit_cli, name="audit")
 cli.add_typer(review_cli, name="review")
 cli.add_typer(eval_cli, name="eval")
 cli.add_typer(prompts_cli, name="prompts")
+cli.add_typer(owners_cli, name="owners")
+cli.add_typer(privacy_cli, name="privacy")
+cli.command()(backup_commands.backup)
+cli.command()(backup_commands.restore)
 
 
 def _services() -> Services:
@@ -57,12 +64,14 @@ def serve(
     """
     import uvicorn
 
+    from app.core.logs import log_config
     from app.identity.rate_limits import open_storage
     from app.main import create_app
 
     settings = Settings()
     open_storage(settings.rate_limit_storage)  # a shared limit that can't hold: one error line
-    uvicorn.run(create_app(settings), host=host, port=port, log_level="info",
+    uvicorn.run(create_app(settings), host=host, port=port,
+                log_config=log_config(settings.log_format, settings.log_level),
                 timeout_graceful_shutdown=settings.shutdown_grace_s)
 
 

@@ -30,6 +30,8 @@ from pydantic_settings import BaseSettings, SettingsConfigDict
 from sqlalchemy.engine import make_url
 from sqlalchemy.exc import ArgumentError
 
+from app.core.names import USERNAME
+from app.identity.tables import Role
 from prompts.registry import LIBRARY
 
 
@@ -208,6 +210,161 @@ class HandoffSettings(BaseModel):
         return self.webhook_secret if self.webhook_secret.get_secret_value() else (
             review.webhook_secret)
 
+
+class PulseSettings(BaseModel):
+    """The NPS pulse: "How likely are you to recommend Vraagbaak to a colleague?" (0-10), put
+    to each signed-in person at most once per period, on the ask page and over the API."""
+
+    enabled: bool = Field(True, description="Off: nobody is asked (GET /v1/pulse says not "
+                          "due); scores already given stay.")
+    period_days: int = Field(90, ge=1, le=3660, description="After being asked (answered or "
+                             "dismissed), a person is not asked again for this long.")
+    first_ask_after: int = Field(
+        5, ge=0, le=1000, description="A person is first asked once they have asked this many "
+        "questions, so a new user is not asked on day one (0: at once).")
+
+
+class PrivacySettings(BaseModel):
+    """How long question texts are kept, and what the retention job does after that."""
+
+    question_days: int = Field(
+        365, ge=1, le=36600, description="Question and answer texts (answers, feedback "
+        "comments, conversation titles, finished drafts) older than this are anonymised or "
+        "deleted by the retention job.")
+    retention_mode: Literal["anonymise", "delete"] = Field(
+        "anonymise", description="anonymise: blank the texts, keep the rows (ids, times, "
+        "votes, states: the adoption figures stay whole); delete: remove the old rows and "
+        "what hangs off them.")
+    retention_batch: int = Field(1000, ge=1, le=100_000, description="Rows changed per "
+                                 "transaction, so the job never holds the database long.")
+    retention_job: bool = Field(True, description="Run the retention job in the server "
+                                "(a minute after start, then every retention_every_hours); "
+                                "off: run `vraagbaak privacy retention` from cron instead.")
+    retention_every_hours: float = Field(24.0, gt=0, le=24 * 31,
+                                         description="How often the server runs the job.")
+
+
+class AnalyticsSettings(BaseModel):
+    """The adoption figures (``/v1/analytics``, the /analytics page): aggregates only."""
+
+    k: int = Field(5, ge=2, le=1000, description="A team, role, collection or company figure "
+                   "is shown only when at least k distinct people stand behind it; otherwise "
+                   "it reads \"fewer than k\".")
+    weeks: int = Field(4, ge=1, le=53, description="\"Now\" in \"baseline -> now\": the last "
+                       "complete ISO weeks, when a request does not say how many.")
+
+
+class OIDCSettings(BaseModel):
+    """Single sign-on through an OpenID Connect provider (Keycloak, Entra ID, Authentik, ...)
+    beside password sign-in: authorization code flow with PKCE. Off while discovery_url is
+    empty. Teams and roles of a user who signs in this way come from the provider's group
+    claim at every sign-in (README, Single sign-on)."""
+
+    discovery_url: str = Field(
+        "", description="The provider's OpenID configuration, e.g. https://idp.example/realms/"
+        "staff/.well-known/openid-configuration; empty: no single sign-on. https in "
+        "production.")
+    provider_name: str = Field(
+        "single sign-on", min_length=1, max_length=40,
+        description="Shown on the sign-in page's button: 'Sign in with <provider_name>'.")
+    client_id: str = Field("", description="This service's client id at the provider.")
+    client_secret: SecretStr = Field(
+        SecretStr(""), description="The client secret (sent with HTTP Basic to the token "
+        "endpoint); empty: a public client that proves itself with PKCE only.")
+    scopes: list[str] = Field(
+        default_factory=lambda: ["openid", "profile", "email"],
+        description="Scopes asked for; must include openid (JSON list in the environment).")
+    redirect_url: str = Field(
+        "", description="The callback URL registered at the provider, e.g. "
+        "https://vraagbaak.example/signin/oidc/callback; empty: derived from the request "
+        "(fine without a proxy in front).")
+    username_claim: str = Field(
+        "preferred_username", description="The claim a new user's username is made from "
+        "(lower-cased, other characters than a-z 0-9 . - _ become _); email and then sub "
+        "are the fallbacks.")
+    groups_claim: str = Field("groups", description="The ID-token claim that lists the "
+                              "user's groups (a list of strings, or one string).")
+    group_teams: dict[str, list[str]] = Field(
+        default_factory=dict, description="Group -> Vraagbaak teams, as JSON in the "
+        "environment: '{\"helpdesk\": [\"support\"]}'. Set at every sign-in; a missing team "
+        "is created.")
+    group_roles: dict[str, list[Role]] = Field(
+        default_factory=dict, description="Group -> roles, as JSON: '{\"helpdesk\": "
+        "[\"agent\"], \"it-admins\": [\"admin\"]}'. A sign-in whose groups give no role is "
+        "refused.")
+    create_users: bool = Field(
+        True, description="Create a user at their first sign-in; false: only users already "
+        "linked to the provider may sign in.")
+    link_existing: bool = Field(
+        False, description="At a first sign-in, take over an existing account of the same "
+        "username that has no provider identity yet (its password keeps working). Only for a "
+        "provider whose usernames only administrators can set.")
+    timeout_s: float = Field(10.0, gt=0, description="HTTP timeout for calls to the provider.")
+    leeway_s: int = Field(60, ge=0, le=300, description="Clock skew allowed when checking "
+                          "an ID token's exp and iat.")
+
+    @property
+    def enabled(self) -> bool:
+        return bool(self.discovery_url)
+
+    @model_validator(mode="after")
+    def _complete(self) -> OIDCSettings:
+        if self.enabled and not self.client_id:
+            raise ValueError("oidc.client_id is required when oidc.discovery_url is set")
+        if self.enabled and "openid" not in self.scopes:
+            raise ValueError("oidc.scopes must include openid")
+        for teams in self.group_teams.values():
+            for team in teams:
+                if not USERNAME.match(team):
+                    raise ValueError(f"oidc.group_teams: {team!r} is not a team name")
+        return self
+
+
+class KnowledgeIssueSettings(BaseModel):
+    """Knowledge issues: how similar a reported question must be to join an open issue."""
+
+    group_threshold: float = Field(
+        0.85, ge=0, le=1, description="A report joins an open issue of its collection whose "
+        "question vector has at least this cosine with its own (or that cites the same chunk).")
+    group_candidates: int = Field(
+        500, ge=1, description="How many of a collection's most recently reported open "
+        "issues a new report is compared with.")
+    webhook_urls: list[str] = Field(
+        default_factory=list, description="URLs that get every notification (an issue its "
+        "person reported was resolved) as signed JSON, e.g. a chat bridge; empty: in-app only. "
+        "Timeout, attempts and backoff are the review webhook's.")
+    webhook_secret: SecretStr = Field(
+        SecretStr(""), description="HMAC-SHA256 key for these webhooks' "
+        "X-Vraagbaak-Signature; empty: review.webhook_secret. At least 16 characters when "
+        "webhook_urls is set in production.")
+
+    def secret(self, review: ReviewSettings) -> SecretStr:
+        """The key notifications are signed with: their own, else the review webhook's."""
+        return self.webhook_secret if self.webhook_secret.get_secret_value() else (
+            review.webhook_secret)
+
+
+class GapSettings(BaseModel):
+    """Knowledge gaps (``/v1/knowledge/gaps``, the /knowledge/gaps page): the defaults of a
+    report, and how refused or voted-down questions are grouped into topics."""
+
+    window_days: int = Field(90, ge=1, le=3660, description="Questions refused or voted down "
+                             "in this many days are grouped into topics.")
+    uncited_days: int = Field(90, ge=1, le=3660, description="Documents no answer cited in "
+                              "this many days are listed.")
+    max_age_days: int = Field(365, ge=1, le=36600, description="Documents dated (front "
+                              "matter, PDF or DOCX metadata, HTML meta, else file time) "
+                              "longer ago than this are listed.")
+    distance: float = Field(0.45, gt=0, lt=2, description="Cosine distance (1 - cosine) "
+                            "under which two groups of questions merge into one topic "
+                            "(average linkage); lower: more, tighter topics.")
+    max_questions: int = Field(2000, ge=2, le=20000, description="The most recent questions "
+                               "of the window that are clustered (the cost grows with its "
+                               "square).")
+    max_documents: int = Field(200, ge=1, le=5000, description="Documents listed per list "
+                               "(the total is counted in full).")
+
+
 PLACEHOLDER_SECRETS = {"", "change-me", "changeme", "secret", "please-change-me"}
 # URLs that may carry a password: shown (repr, audit view) without it
 SHOWN_URLS = ("database_url", "rate_limit_storage")
@@ -254,6 +411,11 @@ class Settings(BaseSettings):
     shutdown_grace_s: int = Field(
         10, gt=0, description="On SIGTERM, how long `vraagbaak serve` lets open requests (a "
         "streaming answer) finish before it closes them; a re-index stops at once.")
+    log_format: Literal["text", "json"] = Field(
+        "text", description="`vraagbaak serve`'s log lines: text, or one JSON object per line "
+        "for a log shipper. Both carry the request id that error bodies show.")
+    log_level: Literal["DEBUG", "INFO", "WARNING", "ERROR"] = Field(
+        "INFO", description="The server log's threshold.")
     max_question_chars: int = Field(4000, ge=10, description="Longer questions get 422.")
     eval_models: list[str] = Field(
         default_factory=list, description="Models (GGUF paths or names) an evaluator may pick "
@@ -274,6 +436,12 @@ class Settings(BaseSettings):
     auth: AuthSettings = Field(default_factory=AuthSettings)
     review: ReviewSettings = Field(default_factory=ReviewSettings)
     handoff: HandoffSettings = Field(default_factory=HandoffSettings)
+    oidc: OIDCSettings = Field(default_factory=OIDCSettings)
+    pulse: PulseSettings = Field(default_factory=PulseSettings)
+    privacy: PrivacySettings = Field(default_factory=PrivacySettings)
+    analytics: AnalyticsSettings = Field(default_factory=AnalyticsSettings)
+    knowledge_issues: KnowledgeIssueSettings = Field(default_factory=KnowledgeIssueSettings)
+    gaps: GapSettings = Field(default_factory=GapSettings)
 
     @model_validator(mode="after")
     def _no_placeholder_handoff_secret_in_production(self) -> Settings:
@@ -283,6 +451,23 @@ class Settings(BaseSettings):
             raise ValueError("handoff.webhook_secret (or review.webhook_secret) must be a real "
                              "secret (16+ characters) when hand-off webhooks are configured "
                              "in production")
+        return self
+
+    @model_validator(mode="after")
+    def _no_placeholder_notification_secret_in_production(self) -> Settings:
+        secret = self.knowledge_issues.secret(self.review).get_secret_value()
+        if self.environment == "production" and self.knowledge_issues.webhook_urls and (
+                secret.lower() in PLACEHOLDER_SECRETS or len(secret) < 16):
+            raise ValueError("knowledge_issues.webhook_secret (or review.webhook_secret) must "
+                             "be a real secret (16+ characters) when notification webhooks "
+                             "are configured in production")
+        return self
+
+    @model_validator(mode="after")
+    def _oidc_over_https_in_production(self) -> Settings:
+        if (self.environment == "production" and self.oidc.enabled
+                and not self.oidc.discovery_url.startswith("https://")):
+            raise ValueError("oidc.discovery_url must be https in production")
         return self
 
     @field_validator("rate_limit_storage")

@@ -13,8 +13,8 @@ feedback then carries where each hand-off stands, so the agent can follow it.
 
 from __future__ import annotations
 
+from collections.abc import Callable, Iterable
 from collections.abc import Collection as Names
-from collections.abc import Iterable
 from typing import cast
 
 from sqlalchemy import select
@@ -40,8 +40,13 @@ def _view(row: AnswerFeedback, handoffs: list[Handoff] | None = None) -> Feedbac
 
 class FeedbackService:
     def __init__(self, sessions: sessionmaker[Session], answers: AnswerService,
-                 audit: AuditLog, handoffs: HandoffSender | None = None) -> None:
+                 audit: AuditLog, handoffs: HandoffSender | None = None,
+                 observe: Callable[[AnswerDetail, Principal, Feedback], None] | None = None,
+                 withdrawn: Callable[[AnswerDetail, Principal], None] | None = None
+                 ) -> None:
         self._sessions = sessions
+        self._observe = observe  # e.g. knowledge issues; sees every feedback given
+        self._withdrawn = withdrawn  # ... and every feedback withdrawn (after it is gone)
         self._answers = answers
         self._audit = audit
         self._handoffs = handoffs  # None: "I still need a person" hands nothing off
@@ -112,6 +117,8 @@ class FeedbackService:
             for handoff_id in handoff_ids:
                 self._audit.record(giver.actor, "handoff_queued", answer_id,
                                    handoff_id=handoff_id)
+        if self._observe is not None:
+            self._observe(answer, giver, view)
         return view.model_copy(update={
             "handoffs": self._handed_off([answer_id], user_id).get(answer_id, [])})
 
@@ -124,12 +131,14 @@ class FeedbackService:
             "handoffs": self._handed_off([answer_id], user_id).get(answer_id, [])})
 
     def withdraw(self, answer_id: str, giver: Principal, *, readable: Names[str]) -> None:
-        user_id = self._visible(answer_id, giver, readable)
+        user_id, answer = self._seen(answer_id, giver, readable)
         with self._sessions() as session:
             row = self._own(session, answer_id, user_id)
             session.delete(row)
             session.commit()
         self._audit.record(giver.actor, "feedback_withdrawn", answer_id)
+        if self._withdrawn is not None:
+            self._withdrawn(answer, giver)
 
     def handoffs(self, giver: Principal) -> list[Handoff]:
         """The giver's own hand-offs, newest first (at most 100)."""

@@ -14,9 +14,10 @@ from sqlalchemy.orm import Mapped, mapped_column
 
 from app.core.tables import Base, utcnow
 
-Role = Literal["agent", "reviewer", "evaluator", "admin"]
+Role = Literal["agent", "reviewer", "evaluator", "manager", "admin"]
 """The roles a user can hold: the one vocabulary that the request schemas, the role checks of
-the HTTP layer and the CLI read. Admins hold every role (``Principal.has``)."""
+the HTTP layer and the CLI read. Admins hold every role (``Principal.has``); ``manager`` sees the
+adoption figures (aggregates only) and nothing else."""
 ROLES: tuple[Role, ...] = get_args(Role)
 
 
@@ -26,8 +27,11 @@ class User(Base):
     id: Mapped[int] = mapped_column(primary_key=True)
     username: Mapped[str] = mapped_column(String(64), unique=True)
     display_name: Mapped[str] = mapped_column(Text, default="")
-    # None: no password sign-in (token-only service accounts, or a future OIDC identity)
+    # None: no password sign-in (token-only service accounts, or an OIDC identity)
     password_hash: Mapped[str | None] = mapped_column(Text, default=None)
+    # the OIDC provider's ``sub`` for this person (app/identity/oidc.py); None: not linked
+    oidc_subject: Mapped[str | None] = mapped_column(String(255), unique=True, index=True,
+                                                     default=None)
     roles: Mapped[list[Role]] = mapped_column(JSON, default=list)  # written via check_roles
     active: Mapped[bool] = mapped_column(Boolean, default=True)
     created_at: Mapped[datetime] = mapped_column(default=utcnow)

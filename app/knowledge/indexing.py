@@ -20,6 +20,11 @@ Each new chunk is checked for text that reads like instructions to a model
 the collection after the sync (not only this sync's), so the result shows the whole picture.
 
 Vectors are reused by content hash, so a re-parse of an edited file embeds only new text.
+
+Each document is dated (``ingest.dates``): the date the file states, else its modification
+time. An unchanged file keeps the date it was stored with; a changed file gets its new one. A
+row stored before dates were read (``dated_at`` null) is dated by the next sync, which parses
+that file once more for it and updates the row in place (no new chunks, no embedding).
 """
 
 from __future__ import annotations
@@ -37,11 +42,13 @@ import numpy as np
 from sqlalchemy import delete, func, select, update
 from sqlalchemy.orm import Session, sessionmaker
 
+from app.core.errors import Conflict
 from app.core.settings import IngestSettings
 from app.core.tables import utcnow
 from app.knowledge.collections import flagged_passages
 from app.knowledge.tables import Chunk, Collection, Document
 from ingest.chunking import ChunkDraft, embedding_text, iter_chunks
+from ingest.dates import DocumentDate, file_date
 from ingest.injection import detect_passage
 from ingest.loaders import DocumentLoader, LoaderError, ParseLimits
 from ingest.loaders.worker import Cancelled
@@ -102,6 +109,16 @@ class _Pending:
     drafts: list[ChunkDraft]
     existing_id: int | None
     notes: tuple[str, ...]  # what of the file was left out under a limit
+    dated: DocumentDate | None = None
+
+
+@dataclass
+class _Undated:
+    """Unchanged documents stored without a date (before dates were read), and the dates
+    found for them in this sync, written in place at its end."""
+
+    ids: set[int]
+    found: dict[int, DocumentDate] = field(default_factory=dict)
 
 
 @dataclass
@@ -154,10 +171,11 @@ class Indexer:
             report.files_total = len(candidates)
             # Vectors of another model live in another space: re-embed everything once.
             reembed = coll.embedding_model != embedder.model_id
-            known = {
-                d.path: (d.id, "" if reembed else d.sha256)
-                for d in session.scalars(select(Document).where(Document.collection_id == coll.id))
-            }
+            stored = session.execute(select(Document.id, Document.path, Document.sha256,
+                                            Document.dated_at)
+                                     .where(Document.collection_id == coll.id)).all()
+            known = {path: (doc_id, "" if reembed else sha) for doc_id, path, sha, _ in stored}
+            undated = _Undated({doc_id for doc_id, _, _, at in stored if at is None})
             if reembed:
                 session.execute(
                     update(Chunk).where(Chunk.collection_id == coll.id).values(text_hash="")
@@ -181,7 +199,7 @@ class Indexer:
                 for cand in candidates:
                     if stop is not None and stop.is_set():
                         raise Cancelled("the sync was stopped: the process is shutting down")
-                    outcome = self._prepare(loader, coll, cand, known, report)
+                    outcome = self._prepare(loader, coll, cand, known, report, undated)
                     report.files_done += 1
                     if outcome is not None:
                         seen.add(cand.rel)
@@ -192,12 +210,29 @@ class Indexer:
                             pending = []
                     notify(report)
                 self._flush(session, coll, embedder, pending, report)
+            self._date_unchanged(session, undated)
             # files that are there but could not be parsed: their old text is no longer theirs
             self._remove(session, coll, [doc_id for path, (doc_id, _) in known.items()
                                          if path in present and path not in seen], report)
             self._ensure_snapshot(session, coll, embedder, report)
             report.flagged = flagged_passages(session, coll.id)
             notify(report)
+        return report
+
+    def rebuild(self, collection_name: str) -> SyncReport:
+        """Rebuild the collection's snapshot from its SQL rows (stored vectors, no parsing or
+        embedding) unless the current one already matches them: after a restore, or when the
+        index directory was lost."""
+        report = SyncReport()
+        with self._sessions() as session:
+            coll = session.scalars(
+                select(Collection).where(Collection.name == collection_name)).one()
+            embedder = self._embedders.get(coll.embedder)
+            if coll.embedding_model not in (None, embedder.model_id):
+                # the stored vectors are another model's: only a re-index makes them match
+                raise Conflict(f"collection {collection_name} needs a re-index: its vectors "
+                               "were made by another embedding model", code="needs_reindex")
+            self._ensure_snapshot(session, coll, embedder, report)
         return report
 
     def _remove(self, session: Session, coll: Collection, doc_ids: list[int],
@@ -209,11 +244,11 @@ class Indexer:
             report.removed += len(doc_ids)
 
     def _prepare(self, loader: DocumentLoader, coll: Collection, cand: Candidate,
-                 known: dict[str, tuple[int, str]], report: SyncReport,
+                 known: dict[str, tuple[int, str]], report: SyncReport, undated: _Undated,
                  ) -> _Pending | Literal["unchanged"] | None:
         """The file's new rows, "unchanged", or None when it was skipped (reason recorded)."""
         try:
-            return self._load(loader, coll, cand, known, report)
+            return self._load(loader, coll, cand, known, report, undated)
         except LoaderError as exc:
             report.errors.append({"path": cand.rel, "reason": str(exc)})
         except Exception as exc:  # a bug must cost this file, not the sync
@@ -223,7 +258,7 @@ class Indexer:
         return None
 
     def _load(self, loader: DocumentLoader, coll: Collection, cand: Candidate,
-              known: dict[str, tuple[int, str]], report: SyncReport,
+              known: dict[str, tuple[int, str]], report: SyncReport, undated: _Undated,
               ) -> _Pending | Literal["unchanged"]:
         # the bytes hashed are the bytes parsed, however the file changes meanwhile
         data = read_file(cand.path, self._config.max_file_bytes)
@@ -231,6 +266,13 @@ class Indexer:
         existing = known.get(cand.rel)
         if existing and existing[1] == sha:
             report.unchanged += 1
+            if existing[0] in undated.ids:
+                try:
+                    stated = loader.load(cand.path, data).dated
+                except LoaderError:  # it was parsed before: a date is not worth dropping it
+                    stated = None
+                if dated := stated or file_date(cand.path):
+                    undated.found[existing[0]] = dated
             return "unchanged"
         doc = loader.load(cand.path, data)
         limit = self._config.max_chunks_per_file
@@ -244,7 +286,8 @@ class Indexer:
             notes += (f"chunks beyond the first {limit:,} left out",)
         if not drafts:
             raise LoaderError("no text found")
-        return _Pending(cand, sha, doc.title, drafts, existing[0] if existing else None, notes)
+        return _Pending(cand, sha, doc.title, drafts, existing[0] if existing else None, notes,
+                        doc.dated or file_date(cand.path))
 
     def _flush(self, session: Session, coll: Collection, embedder: EmbedderProtocol,
                pending: list[_Pending], report: SyncReport) -> None:
@@ -288,7 +331,9 @@ class Indexer:
         for item in pending:
             doc = Document(collection_id=coll.id, path=item.candidate.rel, sha256=item.sha256,
                            size=item.candidate.size, title=item.title,
-                           chunk_count=len(item.drafts), indexed_at=utcnow())
+                           chunk_count=len(item.drafts), indexed_at=utcnow(),
+                           dated_at=item.dated.at if item.dated else None,
+                           dated_from=item.dated.source if item.dated else None)
             session.add(doc)
             session.flush()
             session.add_all(
@@ -304,6 +349,17 @@ class Indexer:
         report.added += sum(1 for p in pending if p.existing_id is None)
         report.changed += sum(1 for p in pending if p.existing_id is not None)
         report.warnings.extend(_warnings(pending))
+
+    @staticmethod
+    def _date_unchanged(session: Session, undated: _Undated) -> None:
+        """Write the dates found for unchanged, undated rows (dates are not in the snapshot,
+        so the content version stays)."""
+        if undated.found:
+            # an ORM bulk UPDATE by primary key: one statement, executed per row
+            session.execute(update(Document), [
+                {"id": doc_id, "dated_at": d.at, "dated_from": d.source}
+                for doc_id, d in undated.found.items()])
+            session.commit()
 
     def _ensure_snapshot(self, session: Session, coll: Collection, embedder: EmbedderProtocol,
                          report: SyncReport) -> None:

@@ -11,6 +11,7 @@ if need be, and marks it interrupted itself.
 from __future__ import annotations
 
 import uuid
+from collections.abc import Callable
 
 from sqlalchemy import select
 from sqlalchemy.orm import Session, sessionmaker
@@ -29,12 +30,15 @@ class JobRunner(BackgroundJobs):
     """Queues re-indexes of collections and runs them, one at a time, on its worker thread."""
 
     def __init__(self, sessions: sessionmaker[Session], indexer: Indexer,
-                 audit: AuditLog) -> None:
+                 audit: AuditLog,
+                 succeeded: Callable[[str, str, str], None] | None = None) -> None:
         super().__init__(sessions, JobRow, name="ingest", label="re-index",
                          interrupted="the server stopped during this job; the next re-index "
                                      "resumes where it left off")
         self._indexer = indexer
         self._audit = audit
+        # (job id, collection, actor) after each successful sync; must not raise
+        self._succeeded = succeeded
 
     def start_reindex(self, collection: str, *, actor: str) -> Job:
         """Queue a re-index of ``collection`` (409 while one is queued or running)."""
@@ -89,6 +93,8 @@ class JobRunner(BackgroundJobs):
             return None
         self._audit.record(actor, "reindex_finished", collection, job_id=job_id,
                            status="succeeded", **report.summary())
+        if self._succeeded is not None:  # before the job reads as done: its effects are in
+            self._succeeded(job_id, collection, actor)
         self.update(job_id, status="succeeded", files_total=report.files_total,
                     files_done=report.files_done, chunks=report.chunks_embedded,
                     errors=list(report.errors), result=report.summary(),

@@ -49,8 +49,15 @@ class Collection(Base):
 
 
 class Document(Base):
+    """One indexed file. ``dated_at`` is the date the file states (front matter, PDF or DOCX
+    metadata, an HTML meta tag) or else its modification time, and ``dated_from`` says which
+    (``ingest.dates``); both are null for rows indexed before dates were read, until the next
+    sync reads them."""
+
     __tablename__ = "documents"
-    __table_args__ = (UniqueConstraint("collection_id", "path"),)
+    # the knowledge gaps' "older than" list reads a collection's documents by date
+    __table_args__ = (UniqueConstraint("collection_id", "path"),
+                      Index("ix_documents_dated", "collection_id", "dated_at"))
 
     id: Mapped[int] = mapped_column(primary_key=True)
     collection_id: Mapped[int] = mapped_column(
@@ -62,6 +69,8 @@ class Document(Base):
     title: Mapped[str] = mapped_column(Text)
     chunk_count: Mapped[int] = mapped_column(Integer, default=0)
     indexed_at: Mapped[datetime] = mapped_column(default=utcnow)
+    dated_at: Mapped[datetime | None] = mapped_column(default=None)
+    dated_from: Mapped[str | None] = mapped_column(String(64), default=None)
 
 
 class Chunk(Base):

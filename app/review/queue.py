@@ -17,6 +17,7 @@ from __future__ import annotations
 
 import json
 import uuid
+from collections.abc import Callable
 from collections.abc import Collection as Names
 from datetime import datetime, timedelta
 from typing import Any
@@ -50,8 +51,11 @@ class ReviewQueue:
     and the test cases made from reviewed drafts."""
 
     def __init__(self, sessions: sessionmaker[Session], drafts: DraftService, audit: AuditLog,
-                 webhooks: WebhookSender, *, claim_minutes: float) -> None:
+                 webhooks: WebhookSender, *, claim_minutes: float,
+                 observe: Callable[[str, str, Principal, Rating], None] | None = None) -> None:
         self._sessions = sessions
+        # sees every rejection: (draft id, answer id, reviewer, rating); e.g. knowledge issues
+        self._observe = observe
         self._drafts = drafts
         self._audit = audit
         self._webhooks = webhooks
@@ -192,6 +196,8 @@ class ReviewQueue:
         draft = self._reviewable(draft_id, reviewer, readable)
         self._transition(draft, reviewer, "reject", self._held_by(reviewer), "rejected",
                          self._decided(reviewer, rating), details={"reason": rating.reason})
+        if self._observe is not None:
+            self._observe(draft.id, draft.answer_id, reviewer, rating)
         return self.get(draft_id, reviewer, readable=readable)
 
     def request_changes(self, draft_id: str, reviewer: Principal, comment: str, *,

@@ -44,6 +44,9 @@ class NavItem:
 NAV = (NavItem("/ask", N_("Ask"), "agent"), NavItem("/drafts", N_("My drafts"), "agent"),
        NavItem("/review", N_("Review"), "reviewer"), NavItem("/admin", N_("Admin"), "admin"),
        NavItem("/eval", N_("Evaluation"), "evaluator"),
+       NavItem("/knowledge", N_("Knowledge"), None),
+       NavItem("/analytics", N_("Adoption"), "manager"),
+       NavItem("/notifications", N_("Notifications"), None),
        NavItem("/account", N_("My account"), None))
 
 

@@ -130,7 +130,9 @@ def collection_page(name: str, request: Request, services: ServicesDep,
     return render(request, "admin/collection.html", user=admin, coll=summary,
                   folder=coll.root, embedder=coll.embedder, grants=services.access.grants(name),
                   teams=[t.name for t in services.users.teams()],
-                  flagged=services.collections.flagged(name))
+                  flagged=services.collections.flagged(name),
+                  owners=services.owners.of(name),
+                  users=[u.username for u in services.users.all()])
 
 
 @router.post("/admin/collections/{name}/reindex")

@@ -22,6 +22,7 @@ from app.core.errors import NotFound
 from app.core.principal import Principal
 from app.web.rendering import render
 from app.web.routes.answer_feedback import feedback_context
+from app.web.routes.pulse import pulse_context
 from app.web.session import FormUser, PageUser, with_role
 from app.wiring import Services
 
@@ -39,15 +40,18 @@ def _answer(services: Services, user: Principal, answer_id: str) -> AnswerDetail
 
 @router.get("/ask", response_class=HTMLResponse)
 def ask_page(request: Request, services: ServicesDep, user: PageUser,
-             c: str | None = None) -> HTMLResponse:
-    """A new conversation, or ``?c=`` one of yours continued (its answers oldest first)."""
+             c: str | None = None, q: str = "") -> HTMLResponse:
+    """A new conversation, or ``?c=`` one of yours continued (its answers oldest first);
+    ``?q=`` fills the question in (a notification's "ask again")."""
     readable = services.access.readable(_agent(user))
     conversation = services.conversations.get(user, c, readable=readable) if c else None
     return render(request, "ask/page.html", user=user, collections=sorted(readable),
                   conversation=conversation, conversations=services.conversations.mine(user),
-                  scripts=["/static/ask.js"], back=f"/ask?c={c}" if conversation else "",
+                  scripts=["/static/ask.js"], prefill=q[:20_000],
+                  back=f"/ask?c={c}" if conversation else "",
                   **feedback_context(services, user, conversation.thread if conversation
-                                     else []))
+                                     else []),
+                  **pulse_context(request, services, user))
 
 
 @router.post("/ask")

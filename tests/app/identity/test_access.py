@@ -11,7 +11,9 @@ from typing import Any
 
 import pytest
 
-from app.core.settings import RetrievalSettings, Settings
+from app.core.principal import Principal
+from app.core.settings import PulseSettings, RetrievalSettings, Settings
+from app.feedback.records import GivenFeedback
 from models.fakes import FakeLLM
 from tests.access import served_routes
 from tests.conftest import create_pg_database, drop_pg_database
@@ -37,6 +39,9 @@ REVIEWERS = UNAUTH | {c: 403 for c in CALLERS if c not in UNAUTH} | {"reviewer":
 REVIEW_READERS = REVIEWERS | {"evaluator": OK}
 EVALUATORS = REVIEWERS | {"reviewer": 403, "evaluator": OK}
 DRAFT_OWNER_A = OWNER_A | {"reviewer": 403, "evaluator": 403}
+# a knowledge issue on kb-a owned by team-a: its members who read kb-a, and admins
+ISSUE_A = UNAUTH | {"agent_a": OK, "agent_b": 404, "agent_ab": OK, "reviewer": OK,
+                    "evaluator": OK, "admin": OK}
 # a conversation is its owner's alone: not even an admin reads another's thread
 CONVERSATION_OF_A = DRAFT_OWNER_A | {"admin": 404}
 
@@ -164,10 +169,68 @@ ROUTES: list[tuple[str, str, str, dict[str, Any] | None, dict[str, int]]] = [
     ("user tokens", "GET", "/v1/admin/users/agent_a/tokens", None, ADMIN_ONLY),
     ("audit", "GET", "/v1/admin/audit", None, ADMIN_ONLY),
     ("audit verify", "GET", "/v1/admin/audit/verify", None, ADMIN_ONLY),
+    # the adoption figures: the manager role's (no such caller here) and the admin's
+    ("analytics overview", "GET", "/v1/analytics/overview", None, ADMIN_ONLY),
+    ("analytics breakdown", "GET", "/v1/analytics/breakdown?by=team", None, ADMIN_ONLY),
+    ("analytics weekly", "GET", "/v1/analytics/weekly", None, ADMIN_ONLY),
+    ("analytics weekly csv", "GET", "/v1/analytics/weekly.csv", None, ADMIN_ONLY),
+    ("choose analytics baseline", "PUT", "/v1/analytics/baseline",
+     {"start": "2026-01-05", "end": "2026-01-11"}, ADMIN_ONLY),
+    ("analytics baseline", "GET", "/v1/analytics/baseline", None, ADMIN_ONLY),
+    # knowledge issues: issue_a (a thumbs-down on A's answer) is team-a's, which owns kb-a;
+    # agent_b owns it too once added, but reads no kb-a: still the 404 of no issue
+    ("knowledge owners", "GET", "/v1/admin/collections/kb-a/owners", None, ADMIN_ONLY),
+    ("add knowledge owner", "POST", "/v1/admin/collections/kb-a/owners", {"user": "agent_b"},
+     ADMIN_ONLY | {"admin": CREATED}),
+    ("knowledge issues", "GET", "/v1/knowledge/issues", None, EVERYONE_OK),
+    ("knowledge issue of a", "GET", "/v1/knowledge/issues/{issue_a}", None, ISSUE_A),
+    ("resolve knowledge issue of a", "POST", "/v1/knowledge/issues/{issue_a}/resolve",
+     {"resolution": "works_as_intended", "reason": "it is right"},
+     ISSUE_A | {"agent_ab": 409, "reviewer": 409, "evaluator": 409, "admin": 409}),
+    ("my knowledge reports", "GET", "/v1/knowledge/reports", None, EVERYONE_OK),
+    ("my notifications", "GET", "/v1/notifications", None, EVERYONE_OK),
+    ("read b's notification", "POST", "/v1/notifications/{notification_b}/read", None,
+     UNAUTH | {c: 404 for c in CALLERS if c not in UNAUTH} | {"agent_b": OK}),
+    # the knowledge gaps: team-a owns kb-a (its members who read it, and admins); agent_b
+    # owns nothing
+    ("knowledge gaps", "GET", "/v1/knowledge/gaps", None, ISSUE_A | {"agent_b": 403}),
+    # the pulse is off in this world (see ``world``): due for nobody
+    ("pulse due", "GET", "/v1/pulse", None, EVERYONE_OK),
+    ("answer the pulse", "POST", "/v1/pulse", {"score": 8},
+     UNAUTH | {c: 409 for c in CALLERS if c not in UNAUTH}),
+    ("dismiss the pulse", "POST", "/v1/pulse/dismiss", None,
+     UNAUTH | {c: 409 for c in CALLERS if c not in UNAUTH}),
+    ("export a person's records", "GET", "/v1/admin/privacy/export?user=agent_a", None,
+     ADMIN_ONLY),
+    ("remove knowledge owner", "DELETE", "/v1/admin/collections/kb-a/owners/{owner_a}", None,
+     ADMIN_ONLY | {"admin": 204}),
     # last: once its owner deleted it, it is gone for everyone
     ("delete conversation of a", "DELETE", "/v1/conversations/{conversation_a}", None,
      CONVERSATION_OF_A | {"agent_a": 204}),
 ]
+
+
+def knowledge_issues(w: World) -> dict[str, str]:
+    """Team-a owns kb-a, A's thumbs-down is an open issue there; B's on kb-b is resolved by an
+    admin, so agent_b has a notification. On answers of their own, not the ones whose feedback
+    the matrix gives and withdraws (a withdrawn thumbs-down takes its report back)."""
+    services, admin, ids = w.services, Principal.operator(), {}
+    ids["owner_a"] = str(services.owners.add("kb-a", admin, team="team-a").owner_id)
+    for who, coll in (("agent_a", "kb-a"), ("agent_b", "kb-b")):
+        r = w.as_(who).post("/v1/chat", json={"question": "vault door code",
+                                              "collections": [coll]})
+        assert r.status_code == 200, r.text
+        services.feedback.give(r.json()["answer_id"], services.identity.as_user(who),
+                               GivenFeedback(vote="down"), readable={coll})
+        [issue] = [i for i in services.issues.listing(admin, readable={"kb-a", "kb-b"})
+                   if i.collection == coll]
+        ids[f"issue_{who[-1]}"] = issue.issue_id
+    services.issues.resolve(ids["issue_b"], admin, "works_as_intended", "it is right",
+                            readable={"kb-a", "kb-b"})
+    [note] = services.notifications.mine(services.identity.as_user("agent_b"),
+                                         readable={"kb-b"}).notifications
+    ids["notification_b"] = note.notification_id
+    return ids
 
 
 @pytest.fixture(scope="module",
@@ -176,14 +239,17 @@ def world(request: pytest.FixtureRequest,
           tmp_path_factory: pytest.TempPathFactory) -> Iterator[World]:
     root = tmp_path_factory.mktemp(f"world-{request.param}")
     url, name = create_pg_database() if request.param == "postgres" else ("", "")
+    # the pulse off: whether it is due would hang on how many questions the rows before asked
     settings = Settings(data_dir=root / "data", database_url=url,
-                        retrieval=RetrievalSettings(min_dense_score=0.2))
+                        retrieval=RetrievalSettings(min_dense_score=0.2),
+                        pulse=PulseSettings(enabled=False))
     try:
         with build_world(settings, root, FakeLLM(["The vault is in the basement [1]."])) as w:
             job = w.services.jobs.start_reindex("kb-b", actor="admin")
             w.ids["job"] = job.id
             w.ids["conversation_a"] = w.services.conversations.start(
                 w.services.identity.as_user("agent_a"), "vault").conversation_id
+            w.ids |= knowledge_issues(w)
             yield w
     finally:
         if name:
@@ -210,7 +276,7 @@ def test_route_obeys_the_access_matrix(world: World, name: str, method: str, pat
         if r.status_code != expected[caller]:
             wrong[caller] = (r.status_code, expected[caller], r.text[:200])
         if r.status_code >= 400:
-            assert set(r.json()["error"]) == {"code", "message"}
+            assert set(r.json()["error"]) == {"code", "message", "request_id"}
         if r.status_code == 401:
             assert r.headers["WWW-Authenticate"] == "Bearer"
     assert not wrong, wrong
@@ -247,6 +313,8 @@ def test_every_route_is_in_the_matrix(world: World) -> None:
                 .replace("{my_spare}", "{token_id}").replace("{run_a}", "{run_id}")
                 .replace("{run_b}", "{run_id}")
                 .replace("{conversation_a}", "{conversation_id}").replace("answer@2", "{ref}")
+                .replace("{issue_a}", "{issue_id}").replace("{owner_a}", "{owner_id}")
+                .replace("{notification_b}", "{notification_id}")
                 .replace("/v1/prompts/answer/rollback", "/v1/prompts/{prompt_id}/rollback")
                 .replace("/v1/prompts/answer/versions", "/v1/prompts/{prompt_id}/versions")
                 .replace("/v1/prompts/answer", "/v1/prompts/{ref}"))

@@ -52,7 +52,7 @@ def test_me_is_the_principal_sorted() -> None:
 
 
 def test_roles_are_one_vocabulary() -> None:
-    assert ROLES == get_args(Role) == ("agent", "reviewer", "evaluator", "admin")
+    assert ROLES == get_args(Role) == ("agent", "reviewer", "evaluator", "manager", "admin")
     assert check_roles(["reviewer", "agent", "agent"]) == ["agent", "reviewer"]
     for bad in ([], ["boss"], ["agent", "boss"]):
         with pytest.raises(InvalidInput) as refused:
