@@ -67,8 +67,9 @@ def create_app(settings: Settings | None = None, *, embedder: EmbedderProtocol |
     @asynccontextmanager
     async def lifespan(app: FastAPI) -> AsyncIterator[None]:
         services = build_services(settings, embedder=embedder, llm=llm)
-        services.jobs.recover()
-        services.evals.recover()
+        # claim queued jobs and take over those whose process died (any replica may)
+        services.jobs.start_polling()
+        services.evals.start_polling()
         services.audit.record_settings(settings.audit_view())
         if settings.warm_up:
             services.warm_up()

@@ -148,6 +148,22 @@ class IngestSettings(BaseModel):
         "disabled and collections are made with `vraagbaak ingest`.")
 
 
+class JobSettings(BaseModel):
+    """How processes sharing one database share its background jobs (re-indexes, evaluation
+    runs): every process claims queued jobs and heartbeats the ones it runs."""
+
+    heartbeat_s: float = Field(
+        5.0, gt=0, description="How often a process stamps the jobs it runs, and looks for "
+        "jobs to claim while it is idle.")
+    stale_s: float = Field(
+        30.0, gt=0, description="A job whose process has not stamped it for this long is "
+        "taken over by another process and resumed (a process of the same host that no "
+        "longer exists is noticed at once).")
+    max_attempts: int = Field(
+        3, ge=1, description="A job whose process stopped this many times while running it "
+        "is failed instead of taken over again: it may be what stops them.")
+
+
 class AuthSettings(BaseModel):
     """Sign-in, tokens and the limits that protect the service from unbounded use."""
 
@@ -434,6 +450,7 @@ class Settings(BaseSettings):
     answering: AnsweringSettings = Field(default_factory=AnsweringSettings)
     ingest: IngestSettings = Field(default_factory=IngestSettings)
     auth: AuthSettings = Field(default_factory=AuthSettings)
+    jobs: JobSettings = Field(default_factory=JobSettings)
     review: ReviewSettings = Field(default_factory=ReviewSettings)
     handoff: HandoffSettings = Field(default_factory=HandoffSettings)
     oidc: OIDCSettings = Field(default_factory=OIDCSettings)

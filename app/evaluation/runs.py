@@ -3,9 +3,11 @@ question, store the results with everything needed to reproduce them, report and
 
 A run records the set's name and SHA-256, the resolved prompt version (``answer`` becomes
 ``answer@3``), the model id, the index snapshot of every collection the set uses and the
-retrieval settings. One run executes at a time per process (``app.core.background``: it shares
-the cores and the LLM with chat); while the LLM queue is full, the run waits instead of
-failing, and a server stopping mid-run stops it after the question in flight.
+retrieval settings. Any process sharing the database may run a queued run, one at a time per
+process (``app.core.background``: it shares the cores and the LLM with chat); while the LLM
+queue is full, the run waits instead of failing. The results so far are stored as it goes, so
+a server stopping mid-run hands it back after the question in flight, and a process taking
+over a run whose server died resumes it after the last stored result, as its evaluator.
 
 Who sees what: a run only by readers of every collection it used, a set only by readers of
 every collection its questions name (``app.evaluation.set_files``); anything else is "not
@@ -14,6 +16,7 @@ found", never "forbidden".
 
 from __future__ import annotations
 
+import threading
 import time
 import uuid
 from collections.abc import Callable, Iterator
@@ -70,7 +73,8 @@ class EvalRunService(BackgroundJobs):
                  answers: AnswerService, prompts: PromptStore, audit: AuditLog,
                  settings: Settings, llm_factory: Callable[[str], LLMProtocol]) -> None:
         super().__init__(sessions, EvalRunRow, name="eval", label="evaluation run",
-                         interrupted="the server stopped during this run")
+                         timing=settings.jobs)
+        self._progress: Callable[[int, int], None] | None = None  # the CLI's progress bar
         self._search = search
         self._answers = answers
         self._prompts = prompts
@@ -177,51 +181,91 @@ class EvalRunService(BackgroundJobs):
         settings = RunSettings(prompt=template.ref, model=config.model, k=config.k,
                                retrieval_only=config.retrieval_only,
                                retrieval=self._settings.retrieval.model_dump())
+        started_as = {"user_id": evaluator.user_id, "username": evaluator.username,
+                      "roles": sorted(evaluator.roles), "teams": sorted(evaluator.teams),
+                      "via": evaluator.via, "readable": sorted(readable)}
         with self._sessions() as session:
             snapshots = dict(session.execute(select(Collection.name, Collection.snapshot_id)
                                              .where(Collection.name.in_(needed))).all())
-            run = EvalRunRow(id=uuid.uuid4().hex, created_by=evaluator.actor,
-                             set_name=set_name, set_hash=set_hash(path), prompt=template.ref,
-                             model_id=model_id, config=settings.model_dump(),
-                             snapshot_ids=snapshots, questions_total=len(questions))
+            values = dict(id=uuid.uuid4().hex, created_by=evaluator.actor,
+                          set_name=set_name, set_hash=set_hash(path), prompt=template.ref,
+                          model_id=model_id, config=settings.model_dump(),
+                          snapshot_ids=snapshots, questions_total=len(questions),
+                          started_as=started_as)
+            # the CLI runs its own run in its own thread; a server's run is any process's
+            run = EvalRunRow(**(self.own(**values) if wait else values))
             session.add(run)
             session.commit()
         self._audit.record(evaluator.actor, "eval_run_started", run.id, set=set_name,
                            prompt=template.ref, model=model_id, k=config.k,
                            retrieval_only=config.retrieval_only)
-        resolved = RunConfig(prompt=template.ref, model=config.model, k=config.k,
-                             retrieval_only=config.retrieval_only)
-        job = (run.id, questions, resolved, evaluator, frozenset(readable), llm, progress)
         if wait:
-            self._execute(*job)
+            self._progress = progress
+            try:
+                self.run_owned(run.id)
+            finally:
+                self._progress = None
         else:
-            self.submit(self._execute, *job)
+            self.submit()
         return self.get(run.id, readable=readable)
 
-    def _execute(self, run_id: str, questions: list[EvalQuestion], config: RunConfig,
-                 evaluator: Principal, allowed: frozenset[str], llm: LLMProtocol | None,
-                 progress: Callable[[int, int], None] | None) -> None:
+    def execute(self, job_id: str, stop: threading.Event, previous: str | None) -> None:
+        """Run (or resume) a run this process claimed, as the evaluator who started it, from
+        the question after the last result it stored."""
+        with self._sessions() as session:
+            row = session.get(EvalRunRow, job_id)
+            assert row is not None
+            done, config = list(row.results), RunSettings.model_validate(row.config)
+            expected, set_name, who = row.set_hash, row.set_name, dict(row.started_as)
+        if previous is not None:
+            self._audit.record("system", "eval_run_taken_over", job_id, previous=previous,
+                               owner=self.owner, done=len(done))
+        try:
+            path = self.set_path(set_name)
+            if set_hash(path) != expected:
+                raise InvalidInput(f"the set '{set_name}' changed since the run started",
+                                   code="invalid_set")
+            questions = load_set(path)
+            llm = self._llm_factory(config.model) if config.model else None
+        except Exception as exc:
+            self.update(job_id, status="failed", finished_at=utcnow(),
+                        message=self.failure(job_id, exc))
+            return
+        evaluator = Principal(user_id=who.get("user_id"), username=who.get("username", "?"),
+                              roles=frozenset(who.get("roles", ())),
+                              teams=frozenset(who.get("teams", ())), via=who.get("via", "cli"))
+        resolved = RunConfig(prompt=config.prompt, model=config.model, k=config.k,
+                             retrieval_only=config.retrieval_only)
+        self._run(job_id, questions, resolved, evaluator, frozenset(who.get("readable", ())),
+                  llm, done, stop)
+
+    def _run(self, run_id: str, questions: list[EvalQuestion], config: RunConfig,
+             evaluator: Principal, allowed: frozenset[str], llm: LLMProtocol | None,
+             rows: list[dict[str, Any]], stop: threading.Event) -> None:
         worker = LLMWorker(llm, queue_size=1) if llm is not None and not config.retrieval_only \
             else None
         answers = self._answers if worker is None else with_worker(self._answers, worker)
         if worker is not None:
             worker.start()
-        self.update(run_id, status="running")
+        if not self.update(run_id, status="running"):
+            return  # another process took it meanwhile
         write = self.progress(run_id)
-        rows: list[dict[str, Any]] = []
+        progress = self._progress
         try:
-            for i, q in enumerate(questions, start=1):
-                if self.stopping:
-                    self.update(run_id, status="interrupted", results=rows,
-                                finished_at=utcnow(), message="the server stopped during "
-                                f"this run, after {i - 1} of {len(questions)} questions")
+            for i in range(len(rows) + 1, len(questions) + 1):
+                if stop.is_set():
+                    if not self.taken(run_id):  # taken over: the new owner writes from now on
+                        self.hand_back(run_id, results=rows, questions_done=len(rows))
                     return
                 rows.append(self._patiently(partial(
-                    run_question, q, config, search=self._search, answers=answers,
-                    evaluator=evaluator, allowed=allowed)))
+                    run_question, questions[i - 1], config, search=self._search,
+                    answers=answers, evaluator=evaluator, allowed=allowed)))
                 if progress is not None:
                     progress(i, len(questions))
-                write(force=i == len(questions), questions_done=i)
+                # the results so far too: a process taking the run over resumes after them
+                write(force=i == len(questions), questions_done=i, results=rows)
+            if not self.mine(run_id):  # it stalled past stale_s: the new owner reports
+                return
             summary = summarise(rows, config)
             # the audit line first: whoever sees the run finished finds it in the trail
             self._audit.record(evaluator.actor, "eval_run_finished", run_id, status="succeeded",
@@ -229,6 +273,8 @@ class EvalRunService(BackgroundJobs):
             self.update(run_id, status="succeeded", results=rows, summary=summary,
                         finished_at=utcnow(), message="done")
         except Exception as exc:
+            if not self.mine(run_id):
+                return
             message = self.failure(run_id, exc)
             self._audit.record(evaluator.actor, "eval_run_finished", run_id, status="failed",
                                message=message)

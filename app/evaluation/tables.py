@@ -32,3 +32,10 @@ class EvalRun(Base):
     results: Mapped[list[dict[str, Any]]] = mapped_column(JSON, default=list)
     message: Mapped[str] = mapped_column(Text, default="")
     finished_at: Mapped[datetime | None] = mapped_column(default=None)
+    # the process running it and when it last said so (``app.core.background``)
+    owner: Mapped[str | None] = mapped_column(String(128), default=None)
+    heartbeat_at: Mapped[datetime | None] = mapped_column(default=None)
+    attempts: Mapped[int] = mapped_column(Integer, default=0, server_default="0")
+    # who started it (user id, name, roles, teams) and what they could read: a process
+    # resuming the run runs it as them
+    started_as: Mapped[dict[str, Any]] = mapped_column(JSON, default=dict, server_default="{}")

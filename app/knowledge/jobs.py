@@ -1,15 +1,16 @@
 """Background re-index jobs with progress stored in SQL, readable by any process.
 
-One ingestion thread per process (``app.core.background``): embedding already uses every core,
-and two syncs of one collection would race on its rows, so a second request for a collection
-with a queued or running job gets 409 instead of a duplicate. A job a dead process left behind
-is marked interrupted at start-up; the next re-index resumes where it stopped, because a sync
-keeps the batches it committed. A server shutting down stops its job the same way, mid-parse
-if need be, and marks it interrupted itself.
+Any process sharing the database may run a queued re-index (``app.core.background``): one at
+a time per process, since embedding already uses every core. Two syncs of one collection would
+race on its rows, so a second request for a collection with a queued or running job gets 409
+instead of a duplicate. A job whose process died is taken over by another (or by the same
+server once it is back) and resumes where it stopped, because a sync keeps the batches it
+committed; a server shutting down stops its job, mid-parse if need be, and hands it back.
 """
 
 from __future__ import annotations
 
+import threading
 import uuid
 from collections.abc import Callable
 
@@ -19,6 +20,7 @@ from sqlalchemy.orm import Session, sessionmaker
 from app.audit.log import AuditLog
 from app.core.background import ACTIVE, BackgroundJobs
 from app.core.errors import Conflict, NotFound
+from app.core.settings import JobSettings
 from app.core.tables import utcnow
 from app.knowledge.indexing import Indexer, SyncReport
 from app.knowledge.job_records import Job, JobProgress, SkippedFile, SyncSummary
@@ -31,10 +33,9 @@ class JobRunner(BackgroundJobs):
 
     def __init__(self, sessions: sessionmaker[Session], indexer: Indexer,
                  audit: AuditLog,
-                 succeeded: Callable[[str, str, str], None] | None = None) -> None:
-        super().__init__(sessions, JobRow, name="ingest", label="re-index",
-                         interrupted="the server stopped during this job; the next re-index "
-                                     "resumes where it left off")
+                 succeeded: Callable[[str, str, str], None] | None = None,
+                 timing: JobSettings | None = None) -> None:
+        super().__init__(sessions, JobRow, name="ingest", label="re-index", timing=timing)
         self._indexer = indexer
         self._audit = audit
         # (job id, collection, actor) after each successful sync; must not raise
@@ -53,17 +54,28 @@ class JobRunner(BackgroundJobs):
             session.add(job)
             session.commit()
         self._audit.record(actor, "reindex_started", collection, job_id=job.id)
-        self.submit(self.run, job.id)
+        self.submit()
         return self.get(job.id)
 
-    def run(self, job_id: str) -> SyncReport | None:
-        """Run a job to completion in this thread (the pool calls it; tests may too)."""
+    def execute(self, job_id: str, stop: threading.Event, previous: str | None) -> None:
+        """Run a job this process claimed (``app.core.background`` calls it)."""
+        self.run(job_id, stop=stop, previous=previous)
+
+    def run(self, job_id: str, *, stop: threading.Event | None = None,
+            previous: str | None = None) -> SyncReport | None:
+        """Run a claimed job to its end in this thread; ``previous``: the process it was
+        taken over from, if it was."""
         with self._sessions() as session:
             job = session.get(JobRow, job_id)
             assert job is not None
-            job.status, job.started_at = "running", utcnow()
-            session.commit()
             collection, actor = job.collection, job.requested_by or "system"
+            started = job.started_at or utcnow()
+        if not self.update(job_id, status="running", started_at=started):
+            return None  # another process took it meanwhile
+        if previous is not None:
+            self._audit.record("system", "reindex_taken_over", collection, job_id=job_id,
+                               previous=previous, owner=self.owner)
+        stop = stop or self._stopping
         write = self.progress(job_id)
         seen = SyncReport()  # the sync's last progress, for a sync that then fails
 
@@ -74,15 +86,16 @@ class JobRunner(BackgroundJobs):
                   chunks=report.chunks_embedded, errors=list(report.errors))
 
         try:
-            report = self._indexer.sync(collection, progress, stop=self._stopping)
+            report = self._indexer.sync(collection, progress, stop=stop)
         except Cancelled:
-            self._audit.record(actor, "reindex_finished", collection, job_id=job_id,
-                               status="interrupted", message=self._interrupted)
-            self.update(job_id, status="interrupted", message=self._interrupted,
-                        files_done=seen.files_done, errors=list(seen.errors),
-                        finished_at=utcnow())
+            if not self.taken(job_id):  # taken over: the new owner writes from now on
+                self._audit.record(actor, "reindex_handed_back", collection, job_id=job_id,
+                                   files_done=seen.files_done)
+                self.hand_back(job_id, files_done=seen.files_done, errors=list(seen.errors))
             return None
         except Exception as exc:
+            if not self.mine(job_id):
+                return None
             message = self.failure(job_id, exc)
             # the audit line first: whoever sees the job finished finds it in the trail
             self._audit.record(actor, "reindex_finished", collection, job_id=job_id,
@@ -91,6 +104,8 @@ class JobRunner(BackgroundJobs):
             self.update(job_id, status="failed", message=message, files_done=seen.files_done,
                         errors=list(seen.errors), finished_at=utcnow())
             return None
+        if not self.mine(job_id):  # it stalled past stale_s: the process that took it over
+            return None            # reports the end
         self._audit.record(actor, "reindex_finished", collection, job_id=job_id,
                            status="succeeded", **report.summary())
         if self._succeeded is not None:  # before the job reads as done: its effects are in

@@ -18,7 +18,6 @@ import time
 from collections.abc import Iterator
 from pathlib import Path
 
-import httpx
 import pytest
 from fastapi.testclient import TestClient
 
@@ -29,41 +28,15 @@ from app.wiring import Services, build_services
 from eval.runner import RunConfig
 from tests.access import bearer, make_user, sign_in
 from tests.conftest import DEMO_KB
+from tests.processes import free_port, start_inference_server
 
 pytestmark = pytest.mark.slow
-
-
-def free_port() -> int:
-    with socket.socket() as s:
-        s.bind(("127.0.0.1", 0))
-        return int(s.getsockname()[1])
-
-
-def start_server(port: int, log: Path) -> subprocess.Popen[bytes]:
-    with log.open("wb") as out:
-        proc = subprocess.Popen(
-            [sys.executable, "-m", "models.inference_server", "--model", "smollm2",
-             "--model_alias", "smollm2", "--host", "127.0.0.1", "--port", str(port),
-             "--n_threads", "1", "--n_threads_batch", "1", "--n_ctx", "4096",
-             "--verbose", "False"],
-            stdout=out, stderr=subprocess.STDOUT, cwd=Path(__file__).parents[2])
-    deadline = time.monotonic() + 90
-    while time.monotonic() < deadline:
-        if proc.poll() is not None:
-            raise AssertionError(f"the inference server exited: {log.read_text()[-2000:]}")
-        try:
-            if httpx.get(f"http://127.0.0.1:{port}/v1/models", timeout=1).status_code == 200:
-                return proc
-        except httpx.HTTPError:
-            time.sleep(0.5)
-    proc.kill()
-    raise AssertionError("the inference server did not come up in 90 s")
 
 
 @pytest.fixture(scope="module")
 def server(tmp_path_factory: pytest.TempPathFactory) -> Iterator[str]:
     port = free_port()
-    proc = start_server(port, tmp_path_factory.mktemp("llm") / "server.log")
+    proc = start_inference_server(port, tmp_path_factory.mktemp("llm") / "server.log")
     yield f"http://127.0.0.1:{port}/v1"
     proc.terminate()
     proc.wait(timeout=30)

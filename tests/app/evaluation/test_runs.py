@@ -482,9 +482,10 @@ def test_a_run_waits_while_the_llm_queue_is_full(tmp_path: Path,
     assert len(llm.prompts) == 3  # two chats and the run's one answerable question
 
 
-def test_shutdown_interrupts_a_run_between_questions(tmp_path: Path, kb: Path) -> None:
+def test_shutdown_hands_a_run_back_between_questions(tmp_path: Path, kb: Path) -> None:
     """A server stopping mid-run doesn't wait for the whole set: the run stops after the
-    question in flight and says so."""
+    question in flight and is handed back with its result so far, and the next server
+    resumes it from the second question."""
     from app.core.principal import Principal
     from app.core.settings import RetrievalSettings, Settings
     from app.wiring import build_services
@@ -512,6 +513,21 @@ def test_shutdown_interrupts_a_run_between_questions(tmp_path: Path, kb: Path) -
     closer.join(20)
     assert not closer.is_alive()
     ended = services.evals.get(run.id, readable={"kb"})
-    assert ended.status == "interrupted" and "after 1 of 3" in ended.message
-    assert len(ended.results) == 1
+    assert ended.status == "queued" and "resumes" in ended.message
+    assert len(ended.results) == 1 and ended.progress.done == 1
+
+    again = build_services(Settings(data_dir=tmp_path / "d",
+                                    retrieval=RetrievalSettings(min_dense_score=0.2)),
+                           embedder=FakeEmbedder(), llm=FakeLLM(
+                               ["NWL-VPN-809 means the certificate expired [1]."]))
+    try:
+        again.worker.start()
+        again.evals.start_polling()
+        done = wait_for(lambda: again.evals.get(run.id, readable={"kb"}))
+        assert done.status == "succeeded", done
+        assert [r["id"] for r in done.results] == ["q0", "q1", "q2"]
+        assert done.results[0] == ended.results[0]  # the first answer is kept, not redone
+        assert len(again.worker.llm.prompts) == 2  # type: ignore[attr-defined]
+    finally:
+        again.close()
 

@@ -1,18 +1,26 @@
-"""Re-index jobs on the shared background machinery (``app.core.background``): recovery after a
-dead process, the messages a failed job keeps, and throttled progress writes. Evaluation runs
-use the same base; their recovery is checked here too, since it is the same code path."""
+"""Re-index jobs on the shared background machinery (``app.core.background``): claiming by one
+process, takeover from a dead one, the messages a failed job keeps, and throttled progress
+writes. Evaluation runs use the same base; their claiming is checked here too, since it is the
+same code path (their resuming is in tests/app/evaluation/test_runs.py)."""
 
 from __future__ import annotations
 
 import shutil
+import socket
+import subprocess
+import sys
 import time
+from datetime import timedelta
 from pathlib import Path
 
 import pytest
 
 from app.core.background import ProgressWriter
+from app.core.settings import JobSettings
+from app.core.tables import utcnow
 from app.evaluation.tables import EvalRun as EvalRunRow
 from app.knowledge.job_records import Job
+from app.knowledge.jobs import JobRunner
 from app.knowledge.tables import Job as JobRow
 from app.wiring import Services
 
@@ -25,28 +33,117 @@ def finished(services: Services, job_id: str, timeout: float = 20) -> Job:
     return job
 
 
-def test_recover_marks_what_a_dead_process_left_running_as_interrupted(
+def _second_process(services: Services, **timing: float) -> JobRunner:
+    """Another server on the same database (its own owner name, poller and worker)."""
+    return JobRunner(services.sessions, services.indexer, services.audit,
+                     timing=JobSettings(**{"heartbeat_s": 0.2, "stale_s": 2, **timing}))
+
+
+def _row(services: Services, job_id: str) -> JobRow:
+    with services.sessions() as session:
+        row = session.get(JobRow, job_id)
+        assert row is not None
+        return row
+
+
+def _dead_pid() -> int:
+    child = subprocess.Popen([sys.executable, "-c", "pass"])
+    child.wait()
+    return child.pid
+
+
+def test_a_queued_job_is_claimed_by_exactly_one_process(indexed: Services) -> None:
+    with indexed.sessions() as session:
+        session.add(JobRow(id="queued", collection="kb", status="queued"))
+        session.commit()
+    other = _second_process(indexed)
+    try:
+        claim = indexed.jobs.claim_next()
+        assert claim is not None and claim.job_id == "queued" and claim.previous is None
+        assert other.claim_next() is None  # owned and heartbeating: not the other's to take
+        row = _row(indexed, "queued")
+        assert (row.owner, row.attempts) == (indexed.jobs.owner, 1)
+        assert other.update("queued", message="not mine") is False  # writes need ownership
+    finally:
+        other.shutdown()
+
+
+def test_a_job_whose_process_stopped_heartbeating_is_taken_over_and_finished(
+        indexed: Services, kb: Path) -> None:
+    (kb / "extra.md").write_text("# Badges\n\nBadge readers are rebooted at 06:00.\n")
+    stale = utcnow() - timedelta(seconds=60)
+    with indexed.sessions() as session:
+        session.add_all([
+            JobRow(id="orphan", collection="kb", status="running", owner="elsewhere:7:abc",
+                   heartbeat_at=stale, attempts=1, requested_by="admin"),
+            JobRow(id="alive", collection="kb2", status="running", owner="elsewhere:8:def",
+                   heartbeat_at=utcnow() + timedelta(hours=1), attempts=1)])
+        session.commit()
+    other = _second_process(indexed)
+    try:
+        other.start_polling()
+        job = finished(indexed, "orphan")
+        assert job.status == "succeeded" and job.result is not None and job.result.added == 1
+        assert _row(indexed, "orphan").owner == other.owner
+        assert _row(indexed, "alive").owner == "elsewhere:8:def"  # a live process keeps its job
+        taken = indexed.audit.latest("reindex_taken_over")
+        assert taken is not None and taken["details"]["previous"] == "elsewhere:7:abc"
+    finally:
+        other.shutdown()
+
+
+def test_a_job_of_a_process_of_this_host_that_is_gone_is_taken_at_once(
+        indexed: Services) -> None:
+    owner = f"{socket.gethostname()}:{_dead_pid()}:abc"
+    with indexed.sessions() as session:  # heartbeating a moment ago, but its process is gone
+        session.add(JobRow(id="orphan", collection="kb", status="running", owner=owner,
+                           heartbeat_at=utcnow(), attempts=1))
+        session.commit()
+    claim = indexed.jobs.claim_next()
+    assert claim is not None and claim.previous == owner
+
+
+def test_a_job_that_stopped_its_processes_too_often_is_failed_not_taken_again(
         indexed: Services) -> None:
     with indexed.sessions() as session:
-        session.add_all([JobRow(id="queued", collection="kb", status="queued"),
-                         JobRow(id="running", collection="kb", status="running"),
-                         JobRow(id="done", collection="kb", status="succeeded", message="done"),
-                         EvalRunRow(id="run", created_by="eva", status="running",
-                                    set_name="tiny", set_hash="0" * 64, prompt="answer@1",
-                                    model_id="fake", config={})])
+        session.add(JobRow(id="poison", collection="kb", status="running", owner="x:1:a",
+                           heartbeat_at=utcnow() - timedelta(minutes=5), attempts=3))
         session.commit()
-    assert indexed.jobs.recover() == 2
-    assert indexed.jobs.recover() == 0  # nothing is left to recover
-    for job_id in ("queued", "running"):
-        job = indexed.jobs.get(job_id)
-        assert job.status == "interrupted" and job.finished_at is not None
-        assert "the next re-index resumes" in job.message
-    assert indexed.jobs.get("done").status == "succeeded"
-    assert indexed.evals.recover() == 1
+    assert indexed.jobs.claim_next() is None
+    job = indexed.jobs.get("poison")
+    assert job.status == "failed" and "stopped 3 times" in job.message
+
+
+def test_a_process_that_lost_its_job_stops_it_and_writes_nothing_more(
+        indexed: Services) -> None:
+    with indexed.sessions() as session:
+        session.add(JobRow(id="job", collection="kb", status="queued"))
+        session.commit()
+    stalled = _second_process(indexed, stale_s=0.5)
+    assert stalled.claim_next() is not None
+    time.sleep(0.6)  # it stalled: no heartbeat for longer than stale_s
+    other = _second_process(indexed, stale_s=0.5)
+    try:
+        assert (claim := other.claim_next()) is not None and claim.previous == stalled.owner
+        assert stalled.mine("job") is False
+        assert stalled.update("job", status="failed") is False
+        assert indexed.jobs.get("job").status == "queued"
+    finally:
+        stalled.shutdown()
+        other.shutdown()
+
+
+def test_an_evaluation_run_is_claimed_like_a_reindex(indexed: Services) -> None:
+    with indexed.sessions() as session:
+        session.add(EvalRunRow(id="run", created_by="eva", status="running", set_name="tiny",
+                               set_hash="0" * 64, prompt="answer@1", model_id="fake",
+                               config={}, owner="x:1:a", attempts=3,
+                               heartbeat_at=utcnow() - timedelta(minutes=5)))
+        session.commit()
+    assert indexed.evals.claim_next() is None
     with indexed.sessions() as session:
         run = session.get(EvalRunRow, "run")
-        assert run is not None
-        assert (run.status, run.message) == ("interrupted", "the server stopped during this run")
+        assert run is not None and run.status == "failed"
 
 
 def test_a_reindex_of_a_vanished_folder_fails_with_the_domain_message(
