@@ -16,7 +16,8 @@ from typing import Any
 
 from bench.common import ROOT, WORK, parser, print_table, save_results, warn_if_busy
 
-BENCHMARKS = ("ingest", "embedding", "search", "chat", "retrieval_quality", "access", "review",
+BENCHMARKS = ("ingest", "embedding", "search", "chat", "chat_replicas", "retrieval_quality",
+              "access", "review",
               "pages", "analytics",
               "kill_loop",
               "ingest_hostile",
@@ -44,12 +45,25 @@ def headline(name: str, figures: dict[str, Any]) -> list[dict[str, Any]]:
         for r in figures["stages"]:
             add(f"{r['stage'].strip()} p50/p95 ms", f"{r['p50_ms']} / {r['p95_ms']}",
                 f"{figures['setup']['chunks']} chunks")
+        for r in figures.get("memory", []):
+            add(f"snapshot memory, process {r['process']} of {r['processes']}: RSS | private | "
+                "PSS (MB)", f"{r['rss_mb']} | {r['private_anon_mb']} | {r['pss_mb']}",
+                "file-backed pages are shared")
     elif name == "chat":
         s = figures["summary"]
         add("time to first token p50 (ms)", s["ttft_p50_ms"], f"max {s['ttft_max_ms']}")
         add("decode tokens/s (mean)", s["tokens_per_s_mean"])
         add("answer total p50 (ms)", s["answer_total_p50_ms"])
         add("refusal latency p50 (ms)", s["refusal_p50_ms"], f"refused {s['refusals_refused']}")
+    elif name == "chat_replicas":
+        s = figures["summary"]
+        add("load: answered | shed 503 | other 5xx | 503 without Retry-After",
+            f"{s['answered_200']} | {s['shed_503']} | {s['other_5xx']} | "
+            f"{s['503_without_retry_after']}",
+            f"{s['clients']} clients, {s['duration_s']} s, {s['replicas']} replicas")
+        add("load: queue wait p50/p95 ms", s["queue_wait_p50_p95_ms"])
+        add("load: time to first token p50/p95 ms", s["first_token_p50_p95_ms"],
+            "from the request's start in the replica")
     elif name == "access":
         for r in figures["stages"]:
             add(f"{r['backend']}: {r['stage']} p50/p95 ms", f"{r['p50_ms']} / {r['p95_ms']}")

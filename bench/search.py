@@ -1,6 +1,6 @@
-"""Search latency at 100k chunks: SearchService over a synthetic snapshot, real query embeddings.
+"""Search latency at 1M chunks: SearchService over a synthetic snapshot, real query embeddings.
 
-The index is built directly, not through ingest: ``--chunks`` (default 100,000; ``--quick``
+The index is built directly, not through ingest: ``--chunks`` (default 1,000,000; ``--quick``
 5,000) generated support-text chunks with random L2-normalised 384-d vectors, written with
 ``ingest.snapshots.write_snapshot`` (FAISS flat + BM25), plus the matching Collection/Document/
 Chunk rows bulk-inserted with SQLAlchemy Core into a SQLite made by ``make_engine``/``migrate``
@@ -12,7 +12,8 @@ the MiniLM query embedding alone; ``SearchService.search`` with the embedding ta
 cache (= index time: FAISS + BM25 + identifier BM25 + fusion + SQL hydration); the dense, BM25
 and identifier lookups alone; end-to-end search with the real embedder; and the embedding again
 with torch limited to one thread (it degrades sharply when another process holds a core).
-p50/p95 per stage; target p95 < 50 ms.
+p50/p95 per stage; target p95 < 50 ms. Then the snapshot's memory per process, alone and with a
+second process serving the same snapshot (``bench.snapshot_memory``).
 """
 
 from __future__ import annotations
@@ -33,6 +34,7 @@ from app.knowledge.search import SearchService, SnapshotStore, identifier_query
 from app.knowledge.tables import Chunk, Collection, Document
 from bench.common import WORK, fresh_dir, ms_since, parser, pct, print_table, save_results
 from bench.corpus import chunk_texts, queries
+from bench.snapshot_memory import measure
 from ingest.chunking import embedding_text, text_hash
 from ingest.snapshots import write_snapshot
 from models.embedder import SentenceTransformerEmbedder
@@ -91,10 +93,10 @@ def stats(stage: str, values: list[float]) -> dict[str, Any]:
 
 def main() -> None:
     p = parser(__doc__ or "")
-    p.add_argument("--chunks", type=int, default=None, help="index size (100000)")
+    p.add_argument("--chunks", type=int, default=None, help="index size (1000000)")
     p.add_argument("--queries", type=int, default=None, help="timed queries (200)")
     args = p.parse_args()
-    n = args.chunks or (5_000 if args.quick else 100_000)
+    n = args.chunks or (5_000 if args.quick else 1_000_000)
     n_q = args.queries or (50 if args.quick else 200)
     work = WORK / f"search-{n}"
     print(f"building/reusing a {n}-chunk index ...", flush=True)
@@ -156,6 +158,8 @@ def main() -> None:
         embedder.embed([q])
         embed_1t_ms.append(ms_since(t))
     engine.dispose()
+    print("snapshot memory: one process, then two at once ...", flush=True)
+    memory = measure(settings.index_dir, COLL, snap.meta.id, MODEL, DIM, qs)
     rows = [stats("query embedding (MiniLM)", embed_ms),
             stats("search, embedding cached", index_ms),
             stats("  dense FAISS only", dense_ms),
@@ -177,7 +181,10 @@ def main() -> None:
              "model_load_s": round(load_model_s, 1)}
     print_table("target p95 < 50 ms", [target])
     print_table("setup (index_build_s '-' = reused)", [setup])
-    save_results("search", {"stages": rows, "target": target, "setup": setup},
+    print_table("snapshot memory per process, MB (after its searches; PSS counts shared "
+                "pages by their share)", memory)
+    save_results("search", {"stages": rows, "target": target, "setup": setup,
+                            "memory": memory},
                  quick=args.quick, seed=args.seed)
 
 

@@ -73,7 +73,10 @@ class LexicalIndex:
 
     @classmethod
     def load(cls, directory: Path, language: str, size: int) -> LexicalIndex:
-        return cls(bm25s.BM25.load(str(directory), show_progress=False), language, size)
+        # memory-mapped like the FAISS index: the score arrays stay in the page cache, shared
+        # by every process of the host that serves the snapshot (bench.snapshot_memory)
+        return cls(bm25s.BM25.load(str(directory), show_progress=False, mmap=True), language,
+                   size)
 
     def knows(self, word: str) -> bool:
         """Whether the collection uses ``word`` (every stem of it, or of it written without

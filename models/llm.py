@@ -164,6 +164,7 @@ class OpenAICompatibleLLM:
                     raise ModelUnavailable(
                         f"the inference server answered HTTP {response.status_code}"
                     )
+                finished = False
                 for line in response.iter_lines():
                     if not line.startswith("data:"):
                         continue
@@ -172,8 +173,14 @@ class OpenAICompatibleLLM:
                         break
                     choices = json.loads(data).get("choices") or [{}]
                     text = (choices[0].get("delta") or {}).get("content")
+                    finished = finished or bool(choices[0].get("finish_reason"))
                     if text:
                         yield text
+                if not finished:
+                    # a stream cut short (a server that interrupts one request for the next,
+                    # a proxy timeout) would otherwise read as a complete, shorter answer
+                    raise ModelUnavailable("the inference server ended the answer before it "
+                                           "was finished (no finish_reason)")
         except httpx.HTTPError as exc:
             raise ModelUnavailable(
                 f"the inference server is unreachable ({type(exc).__name__})"

@@ -29,9 +29,9 @@ from app.core.settings import Settings
 from app.knowledge.tables import Collection, Document
 from app.knowledge.tables import Job as JobRow
 from app.wiring import build_services
+from bench.processes import free_port, start_inference_server, start_vraagbaak
 from tests.access import bearer, make_user
 from tests.conftest import write_kb
-from tests.processes import free_port, start_inference_server, start_vraagbaak
 
 pytestmark = [pytest.mark.slow, pytest.mark.postgres]
 

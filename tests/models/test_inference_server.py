@@ -17,7 +17,9 @@ import threading
 import time
 from collections.abc import Iterator
 from pathlib import Path
+from typing import Any
 
+import httpx
 import pytest
 from fastapi.testclient import TestClient
 
@@ -25,10 +27,10 @@ from app.core.principal import Principal
 from app.core.settings import Settings
 from app.main import create_app
 from app.wiring import Services, build_services
+from bench.processes import free_port, start_inference_server
 from eval.runner import RunConfig
 from tests.access import bearer, make_user, sign_in
 from tests.conftest import DEMO_KB
-from tests.processes import free_port, start_inference_server
 
 pytestmark = pytest.mark.slow
 
@@ -78,6 +80,31 @@ def test_a_cited_answer_comes_from_the_server(api: TestClient) -> None:
     assert "certificate" in " ".join([body["answer"],
                                       *(c["quote"] for c in body["citations"])]).lower()
     assert body["latency_ms"]["tokens"] > 0
+
+
+def _stream(base_url: str, out: list[dict[str, Any]]) -> None:
+    body = {"model": "smollm2", "max_tokens": 24, "stream": True, "temperature": 0,
+            "messages": [{"role": "user", "content": "Count from one to fifty in words."}]}
+    with httpx.stream("POST", f"{base_url}/chat/completions", json=body, timeout=120) as got:
+        for line in got.iter_lines():
+            if line.startswith("data: {"):
+                out.append(json.loads(line[len("data: "):])["choices"][0])
+
+
+def test_two_streams_at_once_both_run_to_their_end(server: str) -> None:
+    """Two replicas share one server: a request that arrives while another streams waits its
+    turn instead of ending the other's stream early (llama_cpp.server's interrupt_requests,
+    off in models.inference_server)."""
+    streams: list[list[dict[str, Any]]] = [[], []]
+    threads = [threading.Thread(target=_stream, args=(server, s)) for s in streams]
+    for t in threads:
+        t.start()
+        time.sleep(0.3)  # the second arrives while the first is streaming
+    for t in threads:
+        t.join(180)
+    for choices in streams:
+        assert choices and choices[-1].get("finish_reason") in ("length", "stop"), choices[-3:]
+        assert sum(1 for c in choices if c.get("delta", {}).get("content")) >= 10
 
 
 def test_streaming_through_the_server(api: TestClient) -> None:
@@ -174,6 +201,14 @@ def test_a_server_that_never_answers_is_a_503_after_the_timeout(demo_dir: Path) 
         for conn in held:
             conn.close()
         listener.close()
+
+
+def test_interrupting_requests_is_off_unless_asked_for() -> None:
+    from models.inference_server import _resolved
+
+    assert _resolved(["--port", "8080"])[-2:] == ["--interrupt_requests", "False"]
+    asked = ["--interrupt_requests", "True"]
+    assert _resolved(asked) == asked
 
 
 def test_an_unknown_model_name_is_one_clean_line() -> None:

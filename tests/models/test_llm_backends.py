@@ -8,10 +8,14 @@ from models.llm import LlamaCppLLM, OpenAICompatibleLLM
 from models.registry import resolve_embedder, resolve_gguf
 
 
-def _server(requests: list[dict]) -> httpx.MockTransport:  # type: ignore[type-arg]
+def _server(requests: list[dict], *, finish: bool = True) -> httpx.MockTransport:  # type: ignore[type-arg]
     def handler(request: httpx.Request) -> httpx.Response:
         requests.append(json.loads(request.content))
-        chunks = [{"choices": [{"delta": {"content": t}}]} for t in ("Hello", " world")]
+        chunks: list[dict[str, object]] = [
+            {"choices": [{"delta": {"content": t}, "finish_reason": None}]}
+            for t in ("Hello", " world")]
+        if finish:
+            chunks.append({"choices": [{"delta": {}, "finish_reason": "stop"}]})
         body = "".join(f"data: {json.dumps(c)}\n\n" for c in chunks) + "data: [DONE]\n\n"
         return httpx.Response(200, text=body, headers={"content-type": "text/event-stream"})
     return httpx.MockTransport(handler)
@@ -25,6 +29,13 @@ def test_openai_backend_streams_and_passes_stop() -> None:
     assert out == ["Hello", " world"]
     assert seen[0]["stop"] == ["<document"] and seen[0]["model"] == "qwen"
     assert llm.model_id == "openai:qwen"
+
+
+def test_a_stream_cut_short_is_model_unavailable_not_a_shorter_answer() -> None:
+    llm = OpenAICompatibleLLM("http://inference.local/v1", "m", transport=_server([],
+                                                                                 finish=False))
+    with pytest.raises(ModelUnavailable, match="before it was finished"):
+        list(llm.stream_chat([{"role": "user", "content": "hi"}], max_tokens=5))
 
 
 def test_openai_backend_errors_are_model_unavailable() -> None:

@@ -1,5 +1,5 @@
-"""Real processes the system tests start: llama.cpp's OpenAI-compatible server with the shipped
-GGUF (``python -m models.inference_server``) and ``vraagbaak serve``."""
+"""Real processes the system tests and benchmarks start: llama.cpp's OpenAI-compatible server
+with the shipped GGUF (``python -m models.inference_server``) and ``vraagbaak serve``."""
 
 from __future__ import annotations
 
