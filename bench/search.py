@@ -30,11 +30,17 @@ from sqlalchemy import insert, update
 from app.core.db import make_engine, migrate, session_factory
 from app.core.settings import RetrievalSettings, Settings
 from app.core.tables import utcnow
-from app.knowledge.search import SearchService, SnapshotStore, identifier_query
+from app.knowledge.search import (
+    SearchService,
+    SnapshotStore,
+    identifier_query,
+    identifying_rows,
+)
 from app.knowledge.tables import Chunk, Collection, Document
 from bench.common import WORK, fresh_dir, ms_since, parser, pct, print_table, save_results
 from bench.corpus import chunk_texts, queries
 from bench.snapshot_memory import measure
+from ingest import lexical
 from ingest.chunking import embedding_text, text_hash
 from ingest.snapshots import write_snapshot
 from models.embedder import SentenceTransformerEmbedder
@@ -80,6 +86,9 @@ def build_index(work: Path, n: int, seed: int) -> float | None:
     with engine.begin() as conn:
         conn.execute(update(Collection).where(Collection.id == coll_id).values(
             snapshot_id=meta.id, snapshot_version=1))
+        # the bulk insert left a WAL of gigabytes (ingest's batches never do: SQLite
+        # checkpoints every 1000 pages); fold it into the database, as a server would find it
+        conn.exec_driver_sql("PRAGMA wal_checkpoint(TRUNCATE)")
     engine.dispose()
     manifest.write_text(json.dumps(wanted))
     return time.perf_counter() - started
@@ -124,8 +133,16 @@ def main() -> None:
     threads = torch.get_num_threads()
     for q in queries(10, args.seed + 1):  # warm-up, not timed
         search_real.search(q, [COLL], allowed={COLL}, k=10)
+    # the first pass after a snapshot load pays for paging in the memory-mapped index and
+    # the SQLite pages it reads; timed apart, then every stage below runs on warm pages
+    first_ms = []
+    for q in qs:
+        t = time.perf_counter()
+        search_real.search(q, [COLL], allowed={COLL}, k=10)
+        first_ms.append(ms_since(t))
     embed_ms, index_ms, dense_ms, bm25_ms, e2e_ms = [], [], [], [], []
     ident_ms: list[float] = []
+    ident_every_row_ms: list[float] = []
     resolve_ms: list[float] = []
     for q in qs:
         t = time.perf_counter()
@@ -145,8 +162,16 @@ def main() -> None:
         resolve_ms.append(ms_since(t))
         t = time.perf_counter()
         if codes := identifier_query(q):
-            snap.lexical.search(codes, retrieval.candidates)
+            snap.lexical.search(codes, retrieval.candidates,
+                                max_rows=identifying_rows(len(snap.chunk_ids)))
         ident_ms.append(ms_since(t))
+        if codes:  # the same lookup the way bm25s does it, scoring every row, side by side
+            t = time.perf_counter()
+            lexical.SPARSE_ROWS, kept = 0, lexical.SPARSE_ROWS
+            snap.lexical.search(codes, retrieval.candidates,
+                                max_rows=identifying_rows(len(snap.chunk_ids)))
+            lexical.SPARSE_ROWS = kept
+            ident_every_row_ms.append(ms_since(t))
     for q in qs:
         t = time.perf_counter()
         search_real.search(q, [COLL], allowed={COLL}, k=10)
@@ -165,17 +190,21 @@ def main() -> None:
             stats("  dense FAISS only", dense_ms),
             stats("  BM25 only", bm25_ms),
             stats("  BM25 over the question's codes", ident_ms),
+            stats("    (codes only) scored from their rows", [
+                m for m, q in zip(ident_ms, qs, strict=True) if identifier_query(q)]),
+            stats("    (codes only) scoring every row, as bm25s does", ident_every_row_ms),
             stats("  SQL collection lookup (resolve)", resolve_ms),
             stats("  rest: fusion + SQL hydration of candidates", [
                 max(0.0, a - b - c - d - e) for a, b, c, d, e in zip(
                     index_ms, dense_ms, bm25_ms, ident_ms, resolve_ms, strict=True)]),
             stats("search end-to-end", e2e_ms),
+            stats("search end-to-end, first pass after load", first_ms),
             stats(f"query embedding, torch 1 thread (default {threads})", embed_1t_ms)]
     print_table(f"search latency, {n} chunks, {n_q} queries, candidates="
                 f"{retrieval.candidates}", rows)
     target = {"target_p95_ms": 50.0,
               "index_p95_ms": rows[1]["p95_ms"], "index_met": rows[1]["p95_ms"] < 50.0,
-              "end_to_end_p95_ms": rows[7]["p95_ms"], "end_to_end_met": rows[7]["p95_ms"] < 50.0}
+              "end_to_end_p95_ms": rows[9]["p95_ms"], "end_to_end_met": rows[9]["p95_ms"] < 50.0}
     setup = {"chunks": n, "queries": n_q, "index_build_s": None if build_s is None
              else round(build_s, 1), "snapshot_load_s": round(load_snapshot_s, 2),
              "model_load_s": round(load_model_s, 1)}
