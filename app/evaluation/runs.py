@@ -215,12 +215,16 @@ class EvalRunService(BackgroundJobs):
         with self._sessions() as session:
             row = session.get(EvalRunRow, job_id)
             assert row is not None
-            done, config = list(row.results), RunSettings.model_validate(row.config)
+            done, stored = list(row.results), dict(row.config)
             expected, set_name, who = row.set_hash, row.set_name, dict(row.started_as)
         if previous is not None:
             self._audit.record("system", "eval_run_taken_over", job_id, previous=previous,
                                owner=self.owner, done=len(done))
         try:
+            if not who:
+                raise InvalidInput("this run was started by an older version, which did not "
+                                   "record who started it; start it again", code="invalid_run")
+            config = RunSettings.model_validate(stored)
             path = self.set_path(set_name)
             if set_hash(path) != expected:
                 raise InvalidInput(f"the set '{set_name}' changed since the run started",
@@ -228,7 +232,7 @@ class EvalRunService(BackgroundJobs):
             questions = load_set(path)
             llm = self._llm_factory(config.model) if config.model else None
         except Exception as exc:
-            self.update(job_id, status="failed", finished_at=utcnow(),
+            self.update(job_id, status="failed", finished_at=utcnow(), started_as={},
                         message=self.failure(job_id, exc))
             return
         evaluator = Principal(user_id=who.get("user_id"), username=who.get("username", "?"),
@@ -270,8 +274,9 @@ class EvalRunService(BackgroundJobs):
             # the audit line first: whoever sees the run finished finds it in the trail
             self._audit.record(evaluator.actor, "eval_run_finished", run_id, status="succeeded",
                                summary=summary)
+            # who started it was kept only so that another process could resume it as them
             self.update(run_id, status="succeeded", results=rows, summary=summary,
-                        finished_at=utcnow(), message="done")
+                        finished_at=utcnow(), message="done", started_as={})
         except Exception as exc:
             if not self.mine(run_id):
                 return
@@ -279,7 +284,7 @@ class EvalRunService(BackgroundJobs):
             self._audit.record(evaluator.actor, "eval_run_finished", run_id, status="failed",
                                message=message)
             self.update(run_id, status="failed", results=rows, finished_at=utcnow(),
-                        message=message)
+                        message=message, started_as={})
         finally:
             if worker is not None:
                 worker.stop()

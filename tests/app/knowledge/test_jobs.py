@@ -9,6 +9,7 @@ import shutil
 import socket
 import subprocess
 import sys
+import threading
 import time
 from datetime import timedelta
 from pathlib import Path
@@ -133,17 +134,29 @@ def test_a_process_that_lost_its_job_stops_it_and_writes_nothing_more(
         other.shutdown()
 
 
-def test_an_evaluation_run_is_claimed_like_a_reindex(indexed: Services) -> None:
-    with indexed.sessions() as session:
-        session.add(EvalRunRow(id="run", created_by="eva", status="running", set_name="tiny",
+def _abandoned_run(services: Services, run_id: str, attempts: int) -> EvalRunRow:
+    """A run whose process ("x:1:a") stopped heartbeating five minutes ago, started before
+    runs recorded who started them (``started_as`` empty)."""
+    with services.sessions() as session:
+        session.add(EvalRunRow(id=run_id, created_by="eva", status="running", set_name="tiny",
                                set_hash="0" * 64, prompt="answer@1", model_id="fake",
-                               config={}, owner="x:1:a", attempts=3,
+                               config={}, owner="x:1:a", attempts=attempts,
                                heartbeat_at=utcnow() - timedelta(minutes=5)))
         session.commit()
+    return _run(services, run_id)
+
+
+def _run(services: Services, run_id: str) -> EvalRunRow:
+    with services.sessions() as session:
+        run = session.get(EvalRunRow, run_id)
+        assert run is not None
+        return run
+
+
+def test_an_evaluation_run_is_claimed_like_a_reindex(indexed: Services) -> None:
+    _abandoned_run(indexed, "run", attempts=3)
     assert indexed.evals.claim_next() is None
-    with indexed.sessions() as session:
-        run = session.get(EvalRunRow, "run")
-        assert run is not None and run.status == "failed"
+    assert _run(indexed, "run").status == "failed"
 
 
 def test_a_reindex_of_a_vanished_folder_fails_with_the_domain_message(
@@ -197,3 +210,13 @@ def test_a_job_that_fails_late_still_lists_the_files_it_skipped(
     assert job.status == "failed"
     assert [(e.path, e.reason) for e in job.errors] == [("junk.md", "binary content, not text")]
     assert job.progress.files_done == 4
+
+
+def test_a_run_from_before_runs_recorded_their_starter_is_failed_not_run_as_nobody(
+        indexed: Services) -> None:
+    _abandoned_run(indexed, "old", attempts=1)
+    claim = indexed.evals.claim_next()
+    assert claim is not None and claim.previous == "x:1:a"
+    indexed.evals.execute("old", threading.Event(), claim.previous)
+    run = _run(indexed, "old")
+    assert run.status == "failed" and "older version" in run.message
