@@ -178,6 +178,7 @@ class EvalRunService(BackgroundJobs):
         except ModelError as exc:
             raise InvalidInput(str(exc), code="model_not_found") from None
         model_id = llm.model_id if llm is not None else self._answers.model_id
+        _close(llm)  # it only checked the name: whichever process runs the run makes its own
         settings = RunSettings(prompt=template.ref, model=config.model, k=config.k,
                                retrieval_only=config.retrieval_only,
                                retrieval=self._settings.retrieval.model_dump())
@@ -288,6 +289,7 @@ class EvalRunService(BackgroundJobs):
         finally:
             if worker is not None:
                 worker.stop()
+            _close(llm)
 
     @staticmethod
     def _patiently(step: Callable[[], dict[str, Any]]) -> dict[str, Any]:
@@ -339,6 +341,14 @@ class EvalRunService(BackgroundJobs):
         if run is None or not set(run.snapshot_ids) <= set(readable):
             raise NotFound("evaluation run not found", code="run_not_found")
         return run
+
+
+def _close(llm: LLMProtocol | None) -> None:
+    """Release a run's own LLM (the openai backend holds an HTTP client; llama.cpp's loads
+    lazily and has nothing to close)."""
+    close = getattr(llm, "close", None)
+    if callable(close):
+        close()
 
 
 def _is_set_name(name: str) -> bool:
