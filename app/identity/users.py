@@ -148,7 +148,10 @@ class UserService:
                 check_name("user", username)
                 user = session.scalars(select(UserRow).where(UserRow.username == username)
                                        .with_for_update()).first()
-                if user is not None and (user.oidc_subject is not None or not link):
+                # a concurrent first sign-in of this person may have committed between the two
+                # reads (SQLite reads outside a transaction; PostgreSQL locks no missing row)
+                if (user is not None and user.oidc_subject != subject
+                        and (user.oidc_subject is not None or not link)):
                     raise Conflict(f"user '{username}' already exists and is not linked to "
                                    "this identity", code="oidc_username_taken")
                 if user is None and not create:

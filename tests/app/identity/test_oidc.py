@@ -22,7 +22,8 @@ from alembic.autogenerate import compare_metadata
 from alembic.migration import MigrationContext
 from fastapi.testclient import TestClient
 from pydantic import SecretStr, ValidationError
-from sqlalchemy import inspect
+from sqlalchemy import event, inspect
+from sqlalchemy.orm import ORMExecuteState, Session
 
 from app.core.settings import OIDCSettings, Settings
 from app.core.tables import Base
@@ -310,6 +311,41 @@ def test_concurrent_first_sign_ins_of_one_person_make_one_user(db_settings: Sett
         assert {r.user.id for r in results} == {services.users.get("race").id}
         assert sum(r.created for r in results) == 1
         assert [t.name for t in services.users.teams()] == ["support"]
+    finally:
+        services.close()
+
+
+def test_a_first_sign_in_committed_between_the_two_reads_is_found(
+        db_settings: Settings) -> None:
+    """The interleaving the race above hits now and then, made to happen every time: another
+    first sign-in of the same person commits after this one found no user by its subject and
+    before it reads by username."""
+    services = build_services(db_settings, embedder=FakeEmbedder(), llm=FakeLLM(["x"]))
+    others: list[OIDCSync] = []
+    interleaved = threading.Event()
+
+    def sign_in() -> OIDCSync:
+        return services.users.sync_oidc("sub-late", "late", display_name="", roles=["agent"],
+                                        teams=["support"], create=True, link=False)
+
+    def after_the_subject_read(state: ORMExecuteState) -> Any:
+        if (interleaved.is_set() or not state.is_select
+                or "users.oidc_subject =" not in str(state.statement)):
+            return None
+        interleaved.set()
+        result = state.invoke_statement().freeze()
+        with ThreadPoolExecutor(1) as pool:
+            others.append(pool.submit(sign_in).result())
+        return result()
+
+    event.listen(Session, "do_orm_execute", after_the_subject_read)
+    try:
+        mine = sign_in()
+    finally:
+        event.remove(Session, "do_orm_execute", after_the_subject_read)
+    try:
+        assert others[0].created and not mine.created
+        assert mine.user.id == others[0].user.id == services.users.get("late").id
     finally:
         services.close()
 
