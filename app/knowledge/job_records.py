@@ -69,6 +69,11 @@ class Job(BaseModel):
     result: SyncSummary | None = Field(description="Once the job succeeded.")
     errors: list[SkippedFile]
     message: str
+    runner: str | None = Field(description="The process that runs it, or ran it last "
+                               "(host:pid:id); none while it waits for one.")
+    attempts: int = Field(description="How many processes have taken it; over 1 after a "
+                          "process running it stopped and another took it over.")
+    heartbeat_at: str | None = Field(description="When its runner last said it is alive.")
     created_at: str
     started_at: str | None
     finished_at: str | None

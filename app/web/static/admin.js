@@ -15,6 +15,20 @@
     if (el) el.textContent = numbers.format(value);
   }
 
+  // which replica runs it: changes when one stops and another takes the job over
+  function showRunner(runner, attempts) {
+    const el = document.getElementById("runner");
+    if (!el) return;
+    if (!runner) {
+      el.textContent = el.dataset.waiting;
+      return;
+    }
+    const code = document.createElement("code");
+    code.textContent = runner;
+    el.replaceChildren(code);
+    if (attempts > 1) el.append(" · " + el.dataset.attempt.replace("{n}", numbers.format(attempts)));
+  }
+
   async function poll() {
     let finished = false;
     try {
@@ -31,6 +45,7 @@
       show("files-total", p.files_total);
       show("chunks", p.chunks_embedded);
       show("skipped", p.errors);
+      showRunner(state.runner, state.attempts);
       status.textContent = status.dataset[state.status] || state.status;
       status.className = "badge " + state.status;
       finished = state.status !== "queued" && state.status !== "running";

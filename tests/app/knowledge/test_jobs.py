@@ -86,6 +86,8 @@ def test_a_job_whose_process_stopped_heartbeating_is_taken_over_and_finished(
         job = finished(indexed, "orphan")
         assert job.status == "succeeded" and job.result is not None and job.result.added == 1
         assert _row(indexed, "orphan").owner == other.owner
+        assert (job.runner, job.attempts) == (other.owner, 2)  # what the admin's page shows
+        assert job.heartbeat_at is not None
         assert _row(indexed, "alive").owner == "elsewhere:8:def"  # a live process keeps its job
         taken = indexed.audit.latest("reindex_taken_over")
         assert taken is not None and taken["details"]["previous"] == "elsewhere:7:abc"

@@ -107,6 +107,7 @@ def test_the_admin_makes_indexes_and_grants_a_collection(server: LiveServer, pag
     expect(page.locator("#job-status")).to_have_text("running")
     expect(page.locator("#files-total")).to_have_text(str(len(SMALL_KB)))
     assert page.locator("#files-done").inner_text() != str(len(SMALL_KB))  # not done yet
+    expect(page.locator("#runner code")).to_have_text(server.services.jobs.owner)  # which replica
     expect(page.get_by_role("link", name="Refresh")).to_be_visible()  # the script-less way
     assert serious_violations(page) == []
     shot(page, "admin-job-running")
