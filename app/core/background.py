@@ -168,6 +168,7 @@ class BackgroundJobs:
         self._execute(Claim(job_id, None))
 
     def _poll(self) -> None:
+        down = False  # an outage is logged once when it starts and once when it ends
         while not self._stopping.is_set():
             try:
                 self._heartbeat()
@@ -176,9 +177,14 @@ class BackgroundJobs:
                     if claim is not None:
                         self._running = claim.job_id
                         self._pool.submit(self._execute, claim)
+                if down:
+                    log.warning("%s poller: database reachable again", self._label)
+                down = False
             except Exception:  # a database hiccup: try again at the next beat
-                log.warning("%s poller: database unavailable, retrying", self._label,
-                            exc_info=True)
+                if not down:
+                    log.warning("%s poller: database unavailable, retrying every %s s",
+                                self._label, self._timing.heartbeat_s, exc_info=True)
+                down = True
             self._wake.wait(self._timing.heartbeat_s)
             self._wake.clear()
 

@@ -5,6 +5,7 @@ same code path (their resuming is in tests/app/evaluation/test_runs.py)."""
 
 from __future__ import annotations
 
+import logging
 import shutil
 import socket
 import subprocess
@@ -15,8 +16,9 @@ from datetime import timedelta
 from pathlib import Path
 
 import pytest
+from sqlalchemy.exc import OperationalError
 
-from app.core.background import ProgressWriter
+from app.core.background import Claim, ProgressWriter
 from app.core.settings import JobSettings
 from app.core.tables import utcnow
 from app.evaluation.tables import EvalRun as EvalRunRow
@@ -134,6 +136,32 @@ def test_a_process_that_lost_its_job_stops_it_and_writes_nothing_more(
     finally:
         stalled.shutdown()
         other.shutdown()
+
+
+def test_a_database_outage_is_logged_when_it_starts_and_when_it_ends(
+        indexed: Services, kb: Path, monkeypatch: pytest.MonkeyPatch,
+        caplog: pytest.LogCaptureFixture) -> None:
+    poller = _second_process(indexed, heartbeat_s=0.02)
+    real, failures = poller.claim_next, iter(range(10))
+
+    def flaky() -> Claim | None:
+        if next(failures, None) is not None:
+            raise OperationalError("SELECT", {}, Exception("connection refused"))
+        return real()
+
+    monkeypatch.setattr(poller, "claim_next", flaky)
+    with indexed.sessions() as session:
+        session.add(JobRow(id="later", collection="kb", status="queued", requested_by="admin"))
+        session.commit()
+    try:
+        with caplog.at_level(logging.WARNING, logger="app.core.background"):
+            poller.start_polling()
+            assert finished(indexed, "later").status == "succeeded"  # claimed once it was back
+        said = [r.getMessage() for r in caplog.records]
+        assert said == ["re-index poller: database unavailable, retrying every 0.02 s",
+                        "re-index poller: database reachable again"]
+    finally:
+        poller.shutdown()
 
 
 def _abandoned_run(services: Services, run_id: str, attempts: int) -> EvalRunRow:
