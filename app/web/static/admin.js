@@ -29,6 +29,25 @@
     if (attempts > 1) el.append(" · " + el.dataset.attempt.replace("{n}", numbers.format(attempts)));
   }
 
+  // the skipped files as they come, each with its reason (the server sends them all each time)
+  function showSkipped(errors) {
+    const rows = document.getElementById("skipped-rows");
+    if (!rows || rows.children.length === errors.length) return;
+    rows.replaceChildren(...errors.map(function (e) {
+      const row = document.createElement("tr");
+      const file = document.createElement("td");
+      const path = document.createElement("code");
+      const reason = document.createElement("td");
+      path.textContent = e.path;
+      reason.textContent = e.reason;
+      file.append(path);
+      row.append(file, reason);
+      return row;
+    }));
+    document.getElementById("skipped-table").hidden = errors.length === 0;
+    document.getElementById("no-skipped").hidden = errors.length > 0;
+  }
+
   async function poll() {
     let finished = false;
     try {
@@ -46,6 +65,7 @@
       show("chunks", p.chunks_embedded);
       show("skipped", p.errors);
       showRunner(state.runner, state.attempts);
+      showSkipped(state.errors);
       status.textContent = status.dataset[state.status] || state.status;
       status.className = "badge " + state.status;
       finished = state.status !== "queued" && state.status !== "running";

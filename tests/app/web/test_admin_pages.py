@@ -108,6 +108,9 @@ def test_the_admin_makes_indexes_and_grants_a_collection(server: LiveServer, pag
     expect(page.locator("#files-total")).to_have_text(str(len(SMALL_KB)))
     assert page.locator("#files-done").inner_text() != str(len(SMALL_KB))  # not done yet
     expect(page.locator("#runner code")).to_have_text(server.services.jobs.owner)  # which replica
+    # a skipped file shows with its reason while the job still runs, not only once it ended
+    expect(page.get_by_role("row", name="empty.md")).to_contain_text("empty file")
+    expect(page.get_by_text("None so far.")).to_be_hidden()
     expect(page.get_by_role("link", name="Refresh")).to_be_visible()  # the script-less way
     assert serious_violations(page) == []
     shot(page, "admin-job-running")
