@@ -15,11 +15,15 @@ An entry names:
 * ``deletable``: whether ``retention_mode = "delete"`` removes the rows (else it blanks them);
 * ``derived``: the rows are a cache made from the texts (a question's embedding): removed in
   either mode, since blanking a vector is removing it, and the feature makes it again;
+* ``vectors``: nullable columns of a row that stays, holding a vector made from a text (a
+  knowledge issue's question embedding): set to NULL in either mode, and a row counts as done
+  once they are NULL;
 * ``at`` is a column name, or a function giving the time expression when the row's age is
   another row's (a cached vector ages with its answer: ``select(Answer.created_at)...``).
 
-A row counts as done once its ``texts`` are blank and its constant ``json`` columns hold their
-blank value, so an entry needs at least one of those to mark its rows done.
+A row counts as done once its ``texts`` are blank, its constant ``json`` columns hold their
+blank value and its ``vectors`` are NULL, so an entry needs at least one of those to mark its
+rows done.
 """
 
 from __future__ import annotations
@@ -28,12 +32,12 @@ from collections.abc import Callable
 from dataclasses import dataclass, field
 from typing import Any
 
-from sqlalchemy import ColumnElement, select
+from sqlalchemy import ColumnElement, func, select
 
 from app.answering.tables import Answer, Conversation
 from app.feedback.tables import AnswerFeedback, HandoffDelivery
 from app.knowledge_gaps.tables import QuestionVector
-from app.knowledge_issues.tables import KnowledgeIssueReport
+from app.knowledge_issues.tables import KnowledgeIssue, KnowledgeIssueReport
 from app.review.tables import Draft, DraftEvent, WebhookDelivery
 
 IN_REVIEW = ("pending", "in_review", "changes_requested")
@@ -57,6 +61,7 @@ class Retained:
     texts: tuple[str, ...] = ()
     json: tuple[JsonText, ...] = ()
     keep: Callable[[], ColumnElement[bool]] | None = None
+    vectors: tuple[str, ...] = ()
     deletable: bool = True
     derived: bool = False
     note: str = field(default="", compare=False)
@@ -93,7 +98,18 @@ def _drafts_in_review() -> Any:
     return select(Draft.id).where(Draft.state.in_(IN_REVIEW))
 
 
+def _issue_answered_at() -> Any:
+    """A knowledge issue's question vector is its first report's question: it ages with that
+    answer, or with the issue once the answer is gone."""
+    answered = select(Answer.created_at).where(
+        Answer.id == KnowledgeIssue.answer_id).scalar_subquery()
+    return func.coalesce(answered, KnowledgeIssue.created_at)
+
+
 REGISTRY: list[Retained] = [
+    # before the answers: deleting an answer sets the issue's answer_id to NULL
+    Retained(KnowledgeIssue, _issue_answered_at, vectors=("question_vector",), deletable=False,
+             note="the issue stays; later reports join it by the chunks they cite"),
     Retained(Answer, "created_at", texts=("question", "answer", "generated"),
              json=(JsonText("citations", _blank_key("quote")),
                    JsonText("sentences", _blank_key("text"))),

@@ -48,6 +48,7 @@ def _not_done(entry: Retained) -> ColumnElement[bool]:
         func.coalesce(getattr(table, name), "") != "" for name in entry.texts]
     marks += [func.coalesce(cast(getattr(table, j.column), Text), "") != json.dumps(j.blank)
               for j in entry.json if j.blank is not None]
+    marks += [getattr(table, name).is_not(None) for name in entry.vectors]
     if not marks:
         raise ValueError(f"retention entry {entry.name} has nothing that marks a row done")
     return or_(*marks)
@@ -135,6 +136,7 @@ class Retention:
                 values: dict[str, Any] = {pk_name: row[0]}
                 for i, name in enumerate(entry.texts):
                     values[name] = None if row[1 + i] else ""
+                values.update(dict.fromkeys(entry.vectors))
                 for j, spec in enumerate(entry.json):
                     old = row[1 + len(entry.texts) + j]
                     values[spec.column] = spec.blank if spec.blank is not None else (

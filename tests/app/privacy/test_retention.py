@@ -15,13 +15,14 @@ from sqlalchemy import func, select
 
 from app.answering.tables import Answer, Conversation
 from app.core.settings import PrivacySettings, Settings
+from app.core.tables import utcnow
 from app.feedback.tables import AnswerFeedback, HandoffDelivery
 from app.privacy.registry import Retained
 from app.privacy.retention import Retention, RetentionSchedule
 from app.pulse.tables import NpsResponse
 from app.review.tables import Draft, DraftEvent, EvalCandidate, WebhookAttempt, WebhookDelivery
 from app.wiring import Services
-from tests.app.privacy.seed import Seeded, seed
+from tests.app.privacy.seed import OLD_DAYS, Seeded, seed
 
 TABLES: list[type[Any]] = [Answer, Conversation, AnswerFeedback, HandoffDelivery, Draft,
                            DraftEvent, WebhookDelivery, WebhookAttempt, EvalCandidate,
@@ -227,3 +228,36 @@ def test_report_comments_are_blanked_and_gap_vectors_go_with_their_answers(
         vectors = set(session.scalars(select(QuestionVector.answer_id)))
     assert comments == ["", "secret comment 1"]  # kept as a row, only the text goes
     assert vectors == {s.new_answer}
+
+
+@pytest.mark.parametrize("mode", ["anonymise", "delete"])
+def test_a_knowledge_issue_loses_its_question_embedding_with_the_question(
+        services: Services, mode: str) -> None:
+    """The embedding an issue groups later reports by is made from its first report's
+    question: it is cleared when that answer ages out (or, with the answer gone, when the issue
+    does), in either mode; the issue and its reports stay."""
+    from app.knowledge_issues.tables import KnowledgeIssue, KnowledgeIssueReport
+
+    s = seed(services)
+    old = utcnow() - timedelta(days=OLD_DAYS)
+    with services.sessions() as session:
+        session.add_all([
+            KnowledgeIssue(id="old", collection="kb", answer_id=s.old_answer,
+                           question_vector=b"\1" * 16, embedding_model="m"),
+            KnowledgeIssue(id="new", collection="kb", answer_id=s.new_answer,
+                           question_vector=b"\2" * 16, embedding_model="m"),
+            KnowledgeIssue(id="orphan", collection="kb", answer_id=None, created_at=old,
+                           question_vector=b"\3" * 16, embedding_model="m")])
+        session.add(KnowledgeIssueReport(issue_id="old", answer_id=s.old_answer,
+                                         user_id=s.user_id, kind="thumbs_down", created_at=old))
+        session.commit()
+    job = retention(services, retention_mode=mode)
+    assert job.run(dry_run=True).rows["knowledge_issues"] == 2
+    assert job.run().rows["knowledge_issues"] == 2
+    with services.sessions() as session:
+        vectors = dict(session.execute(
+            select(KnowledgeIssue.id, KnowledgeIssue.question_vector)).all())
+        reports = session.scalar(select(func.count()).select_from(KnowledgeIssueReport))
+    assert vectors == {"old": None, "new": b"\2" * 16, "orphan": None}
+    assert reports == 1  # the report keeps counting
+    assert "knowledge_issues" not in job.run().rows  # a second run finds nothing more
