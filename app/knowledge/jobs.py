@@ -44,12 +44,10 @@ class JobRunner(BackgroundJobs):
     def start_reindex(self, collection: str, *, actor: str) -> Job:
         """Queue a re-index of ``collection`` (409 while one is queued or running)."""
         with self._sessions() as session:
-            running = session.scalars(
-                select(JobRow).where(JobRow.collection == collection, JobRow.status.in_(ACTIVE))
-            ).first()
+            running = _active(session, collection)
             if running is not None:
                 raise Conflict(f"collection '{collection}' is already being re-indexed "
-                               f"(job {running.id})", code="job_running")
+                               f"(job {running})", code="job_running")
             job = JobRow(id=uuid.uuid4().hex, collection=collection, requested_by=actor)
             session.add(job)
             session.commit()
@@ -122,6 +120,23 @@ class JobRunner(BackgroundJobs):
             job = session.get(JobRow, job_id)
         if job is None:
             raise NotFound("job not found", code="job_not_found")
+        return self._view(job)
+
+    def recent(self, collection: str, *, limit: int = 10) -> list[Job]:
+        """The collection's latest ``limit`` re-indexes, newest first."""
+        with self._sessions() as session:
+            rows = session.scalars(select(JobRow).where(JobRow.collection == collection)
+                                   .order_by(JobRow.created_at.desc(), JobRow.id)
+                                   .limit(limit)).all()
+        return [self._view(job) for job in rows]
+
+    def active(self, collection: str) -> str | None:
+        """The id of the collection's queued or running re-index, if there is one."""
+        with self._sessions() as session:
+            return _active(session, collection)
+
+    @staticmethod
+    def _view(job: JobRow) -> Job:
         return Job(
             id=job.id, kind=job.kind, collection=job.collection,
             requested_by=job.requested_by, status=job.status,
@@ -135,3 +150,8 @@ class JobRunner(BackgroundJobs):
             started_at=job.started_at.isoformat() if job.started_at else None,
             finished_at=job.finished_at.isoformat() if job.finished_at else None,
         )
+
+
+def _active(session: Session, collection: str) -> str | None:
+    return session.scalars(select(JobRow.id).where(
+        JobRow.collection == collection, JobRow.status.in_(ACTIVE))).first()

@@ -2,10 +2,12 @@
 
 from __future__ import annotations
 
-from fastapi import APIRouter, Response
+from typing import Annotated
+
+from fastapi import APIRouter, Query, Response
 
 from app.api.deps import Admin, ServicesDep
-from app.api.schemas.admin import Grants, GrantsRequest
+from app.api.schemas.admin import Grants, GrantsRequest, JobList
 from app.api.schemas.errors import JSON_BODY, WITH_ROLE, errors
 from app.api.schemas.rules import Id, Name
 from app.knowledge.job_records import Job
@@ -20,6 +22,16 @@ def reindex(name: Name, services: ServicesDep, admin: Admin, response: Response)
     job = services.jobs.start_reindex(name, actor=admin.actor)
     response.headers["Location"] = f"/v1/admin/jobs/{job.id}"
     return job
+
+
+@router.get("/collections/{name}/jobs", responses=errors(404, 422))
+def jobs(name: Name, services: ServicesDep, _admin: Admin,
+         limit: Annotated[int, Query(ge=1, le=100, description="How many, newest first.")] = 20,
+         ) -> JobList:
+    """The collection's latest re-indexes: who started them, their state, progress and the
+    process that runs or ran each."""
+    services.collections.get(name)  # 404 for an unknown collection
+    return JobList(jobs=services.jobs.recent(name, limit=limit))
 
 
 @router.get("/jobs/{job_id}", responses=errors(404, 422))

@@ -6,6 +6,7 @@ from __future__ import annotations
 from pydantic import BaseModel, Field
 
 from app.api.schemas.rules import RequestBody
+from app.knowledge.job_records import Job
 
 
 class GrantsRequest(RequestBody):
@@ -19,3 +20,9 @@ class Grants(BaseModel):
     collection: str
     everyone: bool = Field(description="Every signed-in user may read it.")
     teams: list[str] = Field(description="Teams that may read it, sorted.")
+
+
+class JobList(BaseModel):
+    """A collection's latest re-indexes, newest first."""
+
+    jobs: list[Job]

@@ -132,13 +132,18 @@ def collection_page(name: str, request: Request, services: ServicesDep,
                   teams=[t.name for t in services.users.teams()],
                   flagged=services.collections.flagged(name),
                   owners=services.owners.of(name),
-                  users=[u.username for u in services.users.all()])
+                  users=[u.username for u in services.users.all()],
+                  jobs=services.jobs.recent(name, limit=10))
 
 
 @router.post("/admin/collections/{name}/reindex")
 async def reindex(name: str, services: ServicesDep, user: FormUser) -> RedirectResponse:
     admin = admin_only(user)
     services.collections.get(name)  # 404 for an unknown collection
+    # a second click, or another admin's, while one runs: show that one rather than a 409 page
+    running = await run_in_threadpool(services.jobs.active, name)
+    if running is not None:
+        return see_other(f"/admin/jobs/{running}")
     job = await run_in_threadpool(services.jobs.start_reindex, name, actor=admin.actor)
     return see_other(f"/admin/jobs/{job.id}")
 

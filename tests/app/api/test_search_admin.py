@@ -40,6 +40,16 @@ def test_reindex_job_reports_progress_and_skips(client: TestClient, kb: Path) ->
     hits = client.get("/v1/search", params={"q": "badge office opens"}).json()["results"]
     assert hits[0]["document"] == "new.txt"
 
+    # the collection's re-indexes, newest first, each as its job reads
+    again = client.post("/v1/admin/collections/kb/reindex").json()["id"]
+    listed = client.get("/v1/admin/collections/kb/jobs", params={"limit": 2}).json()["jobs"]
+    assert [j["id"] for j in listed] == [again, job_id]
+    assert listed[1] == client.get(f"/v1/admin/jobs/{job_id}").json()
+    assert [j["id"] for j in client.get("/v1/admin/collections/kb/jobs",
+                                        params={"limit": 1}).json()["jobs"]] == [again]
+    assert client.get("/v1/admin/collections/nope/jobs").status_code == 404
+    assert client.get("/v1/admin/collections/kb/jobs", params={"limit": 0}).status_code == 422
+
 
 def test_health_and_readiness(client: TestClient) -> None:
     assert client.get("/healthz").json() == {"status": "ok"}

@@ -116,6 +116,7 @@ ROUTES: list[tuple[str, str, str, dict[str, Any] | None, dict[str, int]]] = [
     ("reindex", "POST", "/v1/admin/collections/kb-a/reindex", None,
      ADMIN_ONLY | {"admin": ACCEPTED}),
     ("job", "GET", "/v1/admin/jobs/{job}", None, ADMIN_ONLY),
+    ("jobs", "GET", "/v1/admin/collections/kb-a/jobs", None, ADMIN_ONLY),
     ("grants", "GET", "/v1/admin/collections/kb-a/grants", None, ADMIN_ONLY),
     ("set grants", "PUT", "/v1/admin/collections/kb-a/grants", {"teams": ["team-a"]},
      ADMIN_ONLY),

@@ -111,6 +111,17 @@ def test_the_admin_makes_indexes_and_grants_a_collection(server: LiveServer, pag
     # a skipped file shows with its reason while the job still runs, not only once it ended
     expect(page.get_by_role("row", name="empty.md")).to_contain_text("empty file")
     expect(page.get_by_text("None so far.")).to_be_hidden()
+    # clicking again from the collection finds this job (listed there) rather than a 409 page
+    job_url = page.url
+    page.go_back()
+    page.reload()
+    reindexes = page.get_by_role("table", name="Re-indexes")
+    expect(reindexes.get_by_role("row").nth(1)).to_contain_text("running")
+    expect(reindexes.get_by_role("row").nth(1)).to_contain_text("ada")
+    assert serious_violations(page) == []
+    shot(page, "admin-collection-reindexes")
+    page.get_by_role("button", name="Re-index now").click()
+    page.wait_for_url(job_url)
     expect(page.get_by_role("link", name="Refresh")).to_be_visible()  # the script-less way
     assert serious_violations(page) == []
     shot(page, "admin-job-running")
